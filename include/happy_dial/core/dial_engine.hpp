@@ -1,0 +1,116 @@
+// The sans-I/O Happy Eyeballs v2 (RFC 8305) decision engine.
+#pragma once
+
+#include <happy_dial/core/actions.hpp>
+#include <happy_dial/core/address_queue.hpp>
+#include <happy_dial/core/engine_config.hpp>
+#include <happy_dial/core/trace.hpp>
+#include <happy_dial/core/types.hpp>
+
+#include <cstddef>
+#include <deque>
+#include <initializer_list>
+#include <optional>
+#include <vector>
+
+namespace happy_dial::core {
+
+/// One resolution answer: the addresses of one query (or of a caller-given list), or its error.
+/// An empty `endpoints` with no error is a negative answer (NODATA).
+struct resolution_answer {
+    /// The query this answer completes; empty for addresses not tied to a query (ranges,
+    /// literals, hints), which the engine merges without waiting on anything.
+    std::optional<address_family> family;
+    std::vector<endpoint> endpoints;
+    error_code error;
+};
+
+/// Decides which address to try when, what to cancel, when to stop and which error to report.
+///
+/// Feed it events, each with the current time; after each, drain next_action() until it returns
+/// nothing and carry the actions out. It never reads a clock and never touches a socket, so
+/// tests can drive it with a fake clock. Reports for attempts the engine already ended, timers
+/// that fire early or late, and every event after dial_done are ignored, so a driver need not
+/// filter stale completions. An event fed while actions are still queued is fine: its actions
+/// are appended behind them.
+class dial_engine {
+public:
+    /// `config` must pass validate(); it is normalized here.
+    explicit dial_engine(engine_config config);
+
+    /// Starts a dial that waits for answers to the queries of `expected` families. An empty
+    /// list with no later answer fails with error::no_endpoints.
+    void start(time_point now, std::initializer_list<address_family> expected);
+    void start(time_point now, const std::vector<address_family>& expected);
+
+    /// Starts a dial over a known list of endpoints (no resolution, no Resolution Delay).
+    void start_with_endpoints(time_point now, std::vector<endpoint> endpoints);
+
+    /// A resolution answer arrived (§3); later answers for a family are merged (§6).
+    void on_answer(time_point now, resolution_answer answer);
+
+    /// Attempt `id` connected (`ec` empty) or failed.
+    void on_attempt_result(time_point now, attempt_id id, error_code ec);
+
+    /// The wake-up requested with set_timer fired (early, late or spurious calls are harmless).
+    void on_timer(time_point now);
+
+    /// The caller cancelled the dial.
+    void cancel(time_point now, cancel_kind kind);
+
+    /// The next action to carry out, or nothing when the engine waits for an event.
+    std::optional<action> next_action();
+
+    bool done() const noexcept { return finished_; }
+    const dial_trace& trace() const noexcept { return trace_; }
+    const engine_config& config() const noexcept { return config_; }
+
+private:
+    enum class gate { open, waiting_resolution_delay };
+
+    void begin(time_point now);
+    void accept(time_point now, resolution_answer answer);
+    void step(time_point now);
+    void start_due_attempts(time_point now);
+    void expire_attempts(time_point now);
+    bool other_family_allowed(time_point now) const noexcept;
+    bool resolution_complete() const noexcept;
+    bool expects(address_family f) const noexcept;
+    duration stagger_delay(time_point now) const noexcept;
+    std::optional<time_point> next_wakeup(time_point now) const noexcept;
+    void arm(std::optional<time_point> at);
+    void end_attempt(time_point now, attempt_id id, attempt_outcome outcome, error_code ec);
+    void cancel_running(time_point now);
+    void finish(time_point now, error_code ec, std::optional<attempt_id> winner);
+    error_code failure_reason() const;
+
+    engine_config config_;
+    address_family preferred_;
+    address_queue queue_;
+    dial_trace trace_;
+    std::deque<action> actions_;
+
+    bool started_ = false;
+    bool finished_ = false;
+    bool partially_cancelled_ = false;
+    std::optional<time_point> deadline_;
+
+    // Resolution (§3): which queries are awaited and which answered.
+    bool expected_[2] = {false, false};
+    bool answered_[2] = {false, false};
+    error_code answer_error_[2];
+    std::optional<time_point> resolution_delay_until_;
+
+    // Attempts (§5).
+    std::vector<attempt_id> running_;
+    std::optional<time_point> last_start_;
+    std::optional<time_point> next_start_at_;
+    std::optional<time_point> armed_;
+
+    // Why addresses were turned away, to name the error when none is left.
+    std::size_t rejected_invalid_ = 0;
+    std::size_t rejected_family_ = 0;
+    std::size_t rejected_filter_ = 0;
+};
+
+}  // namespace happy_dial::core

@@ -1,0 +1,49 @@
+// What happened during one dial: every resolution answer and every connection attempt.
+#pragma once
+
+#include <happy_dial/core/types.hpp>
+
+#include <optional>
+#include <vector>
+
+namespace happy_dial::core {
+
+enum class attempt_outcome {
+    pending,    ///< still running
+    won,        ///< connected and was handed to the caller
+    failed,     ///< the connect (or setup) reported an error
+    timed_out,  ///< exceeded the per-attempt timeout
+    cancelled,  ///< stopped by the engine: another attempt won, the deadline expired or the
+                ///< caller cancelled
+};
+
+const char* to_string(attempt_outcome o) noexcept;
+
+/// One connection attempt, as the engine saw it.
+struct attempt_record {
+    attempt_id id = 0;
+    endpoint target;
+    time_point started;
+    std::optional<time_point> ended;
+    attempt_outcome outcome = attempt_outcome::pending;
+    error_code error;  ///< the attempt's own error (empty when it won or is pending)
+};
+
+/// One resolution answer, as the engine saw it.
+struct answer_record {
+    /// The query this answer completes; empty for endpoints given directly (ranges, literals).
+    std::optional<address_family> family;
+    time_point at;
+    std::size_t addresses = 0;  ///< addresses in the answer
+    std::size_t accepted = 0;   ///< of those, new, valid, allowed by family policy and filter
+    error_code error;
+};
+
+/// The whole story of a dial.
+struct dial_trace {
+    time_point started;
+    std::vector<answer_record> answers;
+    std::vector<attempt_record> attempts;
+};
+
+}  // namespace happy_dial::core

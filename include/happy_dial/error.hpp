@@ -1,0 +1,56 @@
+// happy_dial's own error codes and their category.
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace happy_dial {
+
+/// Errors that happy_dial itself reports. Errors from the operating system (connect, getaddrinfo)
+/// are passed through unchanged in their own categories.
+enum class error {
+    /// Resolution finished and produced no address at all (every answer empty or failed without
+    /// an error of its own), or an endpoint range was empty.
+    no_endpoints = 1,
+    /// Every address was refused by the caller's endpoint filter before any SYN was sent.
+    all_endpoints_filtered,
+    /// The family policy (IPv6 only / IPv4 only) excluded every address.
+    family_excluded,
+    /// An endpoint is not a usable unicast IP address with a non-zero port
+    /// (unspecified, multicast, broadcast or port 0); no usable endpoint was left.
+    invalid_endpoint,
+    /// The overall dial deadline expired before any attempt connected.
+    timed_out,
+    /// One connection attempt exceeded the per-attempt timeout (reported per attempt).
+    attempt_timed_out,
+    /// A delay option is negative, zero where zero is meaningless, or absurdly large.
+    invalid_delay,
+    /// A timeout option is zero, negative or absurdly large.
+    invalid_timeout,
+    /// The first address family count is zero.
+    invalid_family_count,
+    /// The host name is empty.
+    empty_host,
+    /// The host name is longer than 253 bytes or holds characters no host name can hold.
+    invalid_host,
+    /// The service is empty, an unknown service name, or a port outside 1..65535.
+    invalid_service,
+    /// The socket setup hook threw an exception (reported for that attempt).
+    setup_hook_threw,
+};
+
+/// The category of happy_dial::error; its name is "happy_dial".
+const boost::system::error_category& error_category() noexcept;
+
+/// Makes an error_code of happy_dial's category.
+inline boost::system::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+}  // namespace happy_dial
+
+namespace boost::system {
+template <>
+struct is_error_code_enum<happy_dial::error> : std::true_type {};
+}  // namespace boost::system

@@ -1,0 +1,54 @@
+#include <happy_dial/core/actions.hpp>
+#include <happy_dial/core/trace.hpp>
+
+#include <ostream>
+
+namespace happy_dial::core {
+namespace {
+
+struct printer {
+    std::ostream& os;
+    void operator()(const start_attempt& a) const {
+        os << "start_attempt{" << a.id << ", " << a.target << "}";
+    }
+    void operator()(const cancel_attempt& a) const { os << "cancel_attempt{" << a.id << "}"; }
+    void operator()(const set_timer& a) const {
+        os << "set_timer{"
+           << std::chrono::duration_cast<std::chrono::microseconds>(a.at.time_since_epoch())
+                  .count()
+           << "us}";
+    }
+    void operator()(const cancel_timer&) const { os << "cancel_timer{}"; }
+    void operator()(const dial_done& a) const {
+        os << "dial_done{" << a.error.message();
+        if (a.winner) {
+            os << ", winner " << *a.winner;
+        }
+        os << "}";
+    }
+};
+
+}  // namespace
+
+std::ostream& operator<<(std::ostream& os, const action& a) {
+    std::visit(printer{os}, a);
+    return os;
+}
+
+const char* to_string(attempt_outcome o) noexcept {
+    switch (o) {
+        case attempt_outcome::pending:
+            return "pending";
+        case attempt_outcome::won:
+            return "won";
+        case attempt_outcome::failed:
+            return "failed";
+        case attempt_outcome::timed_out:
+            return "timed out";
+        case attempt_outcome::cancelled:
+            return "cancelled";
+    }
+    return "unknown";
+}
+
+}  // namespace happy_dial::core

@@ -1,0 +1,384 @@
+#include <happy_dial/core/dial_engine.hpp>
+#include <happy_dial/error.hpp>
+
+#include <boost/asio/error.hpp>
+
+#include <algorithm>
+#include <utility>
+
+namespace happy_dial::core {
+namespace {
+
+int index(address_family f) noexcept { return static_cast<int>(f); }
+
+address_family other(address_family f) noexcept {
+    return f == address_family::ipv6 ? address_family::ipv4 : address_family::ipv6;
+}
+
+address_family preferred_family(family_preference p) noexcept {
+    return p == family_preference::prefer_ipv4 || p == family_preference::ipv4_only
+               ? address_family::ipv4
+               : address_family::ipv6;
+}
+
+bool family_allowed(family_preference p, address_family f) noexcept {
+    switch (p) {
+        case family_preference::ipv6_only:
+            return f == address_family::ipv6;
+        case family_preference::ipv4_only:
+            return f == address_family::ipv4;
+        default:
+            return true;
+    }
+}
+
+}  // namespace
+
+dial_engine::dial_engine(engine_config config)
+    : config_(normalize(std::move(config))),
+      preferred_(preferred_family(config_.preference)),
+      queue_(preferred_, config_.first_address_family_count) {}
+
+void dial_engine::begin(time_point now) {
+    started_ = true;
+    trace_.started = now;
+    if (config_.overall_timeout) {
+        deadline_ = now + *config_.overall_timeout;
+    }
+}
+
+void dial_engine::start(time_point now, std::initializer_list<address_family> expected) {
+    start(now, std::vector<address_family>(expected));
+}
+
+void dial_engine::start(time_point now, const std::vector<address_family>& expected) {
+    if (started_) {
+        return;
+    }
+    begin(now);
+    for (address_family f : expected) {
+        // A query for a family the policy excludes is not worth waiting for.
+        if (family_allowed(config_.preference, f)) {
+            expected_[index(f)] = true;
+        }
+    }
+    step(now);
+}
+
+void dial_engine::start_with_endpoints(time_point now, std::vector<endpoint> endpoints) {
+    if (started_) {
+        return;
+    }
+    begin(now);
+    accept(now, resolution_answer{std::nullopt, std::move(endpoints), {}});
+    step(now);
+}
+
+void dial_engine::on_answer(time_point now, resolution_answer answer) {
+    if (!started_ || finished_) {
+        return;
+    }
+    accept(now, std::move(answer));
+    step(now);
+}
+
+void dial_engine::accept(time_point now, resolution_answer answer) {
+    answer_record record{answer.family, now, answer.endpoints.size(), 0, answer.error};
+    if (answer.family) {
+        answered_[index(*answer.family)] = true;
+        answer_error_[index(*answer.family)] = answer.error;
+    }
+    if (!partially_cancelled_) {
+        for (const endpoint& ep : answer.endpoints) {
+            // Envoy CVE-2024-53269: odd endpoints are skipped, never sorted or dialled.
+            if (!is_dialable(ep)) {
+                ++rejected_invalid_;
+                continue;
+            }
+            if (!family_allowed(config_.preference, family_of(ep))) {
+                ++rejected_family_;
+                continue;
+            }
+            bool allowed = true;
+            if (config_.endpoint_filter) {
+                try {
+                    allowed = config_.endpoint_filter(ep);
+                } catch (...) {
+                    allowed = false;  // a filter that throws refuses the endpoint
+                }
+            }
+            if (!allowed) {
+                ++rejected_filter_;
+                continue;
+            }
+            if (queue_.add(ep)) {  // §4: duplicates removed
+                ++record.accepted;
+            }
+        }
+    }
+    trace_.answers.push_back(record);
+
+    // §3: addresses of the other family arrived while the preferred query is outstanding: wait
+    // up to the Resolution Delay for it. Under a deadline the wait takes at most half of what
+    // is left, so the fallback family is still tried in time.
+    const bool preferred_pending = expects(preferred_) && !answered_[index(preferred_)];
+    if (preferred_pending && !resolution_delay_until_ && queue_.untried(other(preferred_)) > 0) {
+        duration wait = config_.resolution_delay;
+        if (deadline_) {
+            wait = std::min(wait, (*deadline_ - now) / 2);
+        }
+        resolution_delay_until_ = now + wait;
+    }
+}
+
+void dial_engine::on_attempt_result(time_point now, attempt_id id, error_code ec) {
+    if (!started_ || finished_) {
+        return;
+    }
+    if (std::find(running_.begin(), running_.end(), id) == running_.end()) {
+        return;  // already ended by the engine (cancelled or timed out): stale report
+    }
+    if (!ec) {
+        // §5: the first attempt to connect wins; all others are cancelled, untried ones dropped.
+        end_attempt(now, id, attempt_outcome::won, {});
+        cancel_running(now);
+        finish(now, {}, id);
+        return;
+    }
+    end_attempt(now, id, attempt_outcome::failed, ec);
+    // §5: a failed attempt lets the next one start at once (still >= 10 ms after the previous
+    // start) instead of waiting for the Connection Attempt Delay.
+    next_start_at_ = now;
+    step(now);
+}
+
+void dial_engine::on_timer(time_point now) {
+    if (!started_ || finished_) {
+        return;
+    }
+    if (armed_ && now >= *armed_) {
+        armed_.reset();
+    }
+    step(now);
+}
+
+void dial_engine::cancel(time_point now, cancel_kind kind) {
+    if (!started_ || finished_) {
+        return;
+    }
+    if (kind == cancel_kind::terminal) {
+        cancel_running(now);
+        finish(now, boost::asio::error::operation_aborted, std::nullopt);
+        return;
+    }
+    // Partial: no new attempt; running ones may still win.
+    partially_cancelled_ = true;
+    queue_.clear();
+    step(now);
+}
+
+std::optional<action> dial_engine::next_action() {
+    if (actions_.empty()) {
+        return std::nullopt;
+    }
+    action a = std::move(actions_.front());
+    actions_.pop_front();
+    return a;
+}
+
+void dial_engine::step(time_point now) {
+    if (finished_) {
+        return;
+    }
+    if (deadline_ && now >= *deadline_) {
+        cancel_running(now);
+        finish(now, error::timed_out, std::nullopt);
+        return;
+    }
+    expire_attempts(now);
+    start_due_attempts(now);
+    if (running_.empty()) {
+        if (partially_cancelled_) {
+            finish(now, boost::asio::error::operation_aborted, std::nullopt);
+            return;
+        }
+        if (!queue_.has_next(true) && resolution_complete()) {
+            finish(now, failure_reason(), std::nullopt);
+            return;
+        }
+    }
+    arm(next_wakeup(now));
+}
+
+void dial_engine::expire_attempts(time_point now) {
+    if (!config_.attempt_timeout) {
+        return;
+    }
+    const auto running = running_;
+    for (attempt_id id : running) {
+        if (trace_.attempts[id].started + *config_.attempt_timeout <= now) {
+            actions_.emplace_back(cancel_attempt{id});
+            end_attempt(now, id, attempt_outcome::timed_out, error::attempt_timed_out);
+            next_start_at_ = now;  // a timed-out attempt counts as failed (§5)
+        }
+    }
+}
+
+void dial_engine::start_due_attempts(time_point now) {
+    if (partially_cancelled_) {
+        return;
+    }
+    for (;;) {
+        if (config_.max_concurrent_attempts != 0 &&
+            running_.size() >= config_.max_concurrent_attempts) {
+            return;
+        }
+        // §5: never two starts within 10 ms, whatever caused the second one.
+        if (last_start_ && now < *last_start_ + limits::min_attempt_delay) {
+            return;
+        }
+        if (next_start_at_ && now < *next_start_at_) {
+            return;
+        }
+        const auto target = queue_.pop(other_family_allowed(now));
+        if (!target) {
+            return;
+        }
+        const attempt_id id = trace_.attempts.size();
+        trace_.attempts.push_back(attempt_record{id, *target, now, std::nullopt, {}, {}});
+        running_.push_back(id);
+        last_start_ = now;
+        // §5: the next attempt starts one Connection Attempt Delay after this one, unless an
+        // attempt fails first. Earlier attempts keep running (a slow one is never abandoned).
+        next_start_at_ = now + stagger_delay(now);
+        actions_.emplace_back(start_attempt{id, *target});
+    }
+}
+
+// §3: the other family may be used once the preferred answer is in, once the Resolution Delay
+// ran out, or once racing has begun anyway.
+bool dial_engine::other_family_allowed(time_point now) const noexcept {
+    if (!expects(preferred_) || answered_[index(preferred_)] || last_start_) {
+        return true;
+    }
+    return resolution_delay_until_ && now >= *resolution_delay_until_;
+}
+
+bool dial_engine::resolution_complete() const noexcept {
+    for (int f = 0; f < 2; ++f) {
+        if (expected_[f] && !answered_[f]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool dial_engine::expects(address_family f) const noexcept { return expected_[index(f)]; }
+
+// §5 with a deadline: shorten the delay so the untried addresses and this one share what is
+// left; never below the 10 ms floor (pitfall: a 200 ms timeout with a 300 ms delay must still
+// reach IPv4).
+duration dial_engine::stagger_delay(time_point now) const noexcept {
+    duration delay = config_.connection_attempt_delay;
+    if (deadline_) {
+        const auto waiting = static_cast<duration::rep>(queue_.untried());
+        if (waiting > 0) {
+            delay = std::min(delay, (*deadline_ - now) / (waiting + 1));
+        }
+        delay = std::max(delay, limits::min_attempt_delay);
+    }
+    return delay;
+}
+
+std::optional<time_point> dial_engine::next_wakeup(time_point now) const noexcept {
+    std::optional<time_point> at = deadline_;
+    auto consider = [&at](time_point t) {
+        if (!at || t < *at) {
+            at = t;
+        }
+    };
+    if (config_.attempt_timeout) {
+        for (attempt_id id : running_) {
+            consider(trace_.attempts[id].started + *config_.attempt_timeout);
+        }
+    }
+    const bool below_cap = config_.max_concurrent_attempts == 0 ||
+                           running_.size() < config_.max_concurrent_attempts;
+    if (!partially_cancelled_ && below_cap) {
+        const time_point spacing_ok = last_start_ ? *last_start_ + limits::min_attempt_delay : now;
+        if (queue_.has_next(other_family_allowed(now))) {
+            consider(std::max(next_start_at_.value_or(now), spacing_ok));
+        } else if (queue_.has_next(true) && resolution_delay_until_) {
+            consider(std::max({*resolution_delay_until_, next_start_at_.value_or(now), spacing_ok}));
+        }
+    }
+    return at;
+}
+
+void dial_engine::arm(std::optional<time_point> at) {
+    if (at == armed_) {
+        return;
+    }
+    if (at) {
+        actions_.emplace_back(set_timer{*at});
+    } else {
+        actions_.emplace_back(cancel_timer{});
+    }
+    armed_ = at;
+}
+
+void dial_engine::end_attempt(time_point now, attempt_id id, attempt_outcome outcome,
+                              error_code ec) {
+    running_.erase(std::find(running_.begin(), running_.end(), id));
+    auto& record = trace_.attempts[id];
+    record.ended = now;
+    record.outcome = outcome;
+    record.error = ec;
+}
+
+void dial_engine::cancel_running(time_point now) {
+    while (!running_.empty()) {
+        const attempt_id id = running_.front();
+        actions_.emplace_back(cancel_attempt{id});
+        end_attempt(now, id, attempt_outcome::cancelled, boost::asio::error::operation_aborted);
+    }
+}
+
+void dial_engine::finish(time_point /*now*/, error_code ec, std::optional<attempt_id> winner) {
+    queue_.clear();
+    if (armed_) {
+        actions_.emplace_back(cancel_timer{});
+        armed_.reset();
+    }
+    actions_.emplace_back(dial_done{ec, winner});
+    finished_ = true;
+}
+
+// RFC 8305 leaves the error open (spec F.29). happy_dial reports the error of the first attempt
+// started, i.e. the most preferred address; every attempt's own error stays in the trace. With
+// no attempt at all it names why no address was left.
+error_code dial_engine::failure_reason() const {
+    for (const auto& record : trace_.attempts) {
+        if (record.error) {
+            return record.error;
+        }
+    }
+    if (rejected_filter_ > 0) {
+        return error::all_endpoints_filtered;
+    }
+    if (rejected_family_ > 0) {
+        return error::family_excluded;
+    }
+    if (rejected_invalid_ > 0) {
+        return error::invalid_endpoint;
+    }
+    if (answer_error_[index(preferred_)]) {
+        return answer_error_[index(preferred_)];
+    }
+    if (answer_error_[index(other(preferred_))]) {
+        return answer_error_[index(other(preferred_))];
+    }
+    return error::no_endpoints;
+}
+
+}  // namespace happy_dial::core

@@ -1,0 +1,52 @@
+#include <happy_dial/error.hpp>
+
+#include <string>
+
+namespace happy_dial {
+namespace {
+
+class category final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "happy_dial"; }
+
+    std::string message(int value) const override {
+        switch (static_cast<error>(value)) {
+            case error::no_endpoints:
+                return "no address to connect to";
+            case error::all_endpoints_filtered:
+                return "every address was refused by the endpoint filter";
+            case error::family_excluded:
+                return "the address family policy excludes every address";
+            case error::invalid_endpoint:
+                return "endpoint is not a unicast IP address with a non-zero port";
+            case error::timed_out:
+                return "dial timed out";
+            case error::attempt_timed_out:
+                return "connection attempt timed out";
+            case error::invalid_delay:
+                return "delay option out of range";
+            case error::invalid_timeout:
+                return "timeout option out of range";
+            case error::invalid_family_count:
+                return "first address family count must be at least 1";
+            case error::empty_host:
+                return "host name is empty";
+            case error::invalid_host:
+                return "host name is too long or holds invalid characters";
+            case error::invalid_service:
+                return "service is not a known name or a port in 1..65535";
+            case error::setup_hook_threw:
+                return "socket setup hook threw an exception";
+        }
+        return "unknown happy_dial error";
+    }
+};
+
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+    static const category instance;
+    return instance;
+}
+
+}  // namespace happy_dial

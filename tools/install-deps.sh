@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package happy_dial needs to build, test and benchmark.
+# Idempotent: only packages that are missing are installed; nothing happens when all are present.
+set -euo pipefail
+
+packages=(
+  build-essential      # g++ 12, make
+  cmake                # 3.25
+  libboost1.81-dev     # Asio 1.26 (1.74, Debian's default, lacks cancellation slots and deferred)
+  catch2               # 2.13, with Catch.cmake for catch_discover_tests
+  libbenchmark-dev     # Google Benchmark for bench/
+  iproute2             # ip netns for the scenario suite
+  nftables             # per-address black hole / refuse / counters in namespaces
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
