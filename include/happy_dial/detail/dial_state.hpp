@@ -1,0 +1,503 @@
+// The Asio side of a dial: translates the engine's actions into I/O and I/O into events.
+#pragma once
+
+#include <happy_dial/core/dial_engine.hpp>
+#include <happy_dial/detail/lookup_gate.hpp>
+#include <happy_dial/detail/system_lookup.hpp>
+#include <happy_dial/dial_options.hpp>
+#include <happy_dial/dial_report.hpp>
+#include <happy_dial/error.hpp>
+#include <happy_dial/transport.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace happy_dial::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+/// What to dial: a host and service to resolve, or a list of endpoints.
+struct dial_request {
+    std::string host;
+    std::string service;
+    std::vector<tcp::endpoint> endpoints;
+    bool resolve = true;
+};
+
+/// Completes a dial by handing the socket back: void(error_code, tcp::socket).
+struct return_socket {
+    template <class Handler>
+    void operator()(Handler&& handler,
+                    boost::system::error_code ec,
+                    tcp::socket socket,
+                    const tcp::endpoint&) {
+        std::move(handler)(ec, std::move(socket));
+    }
+};
+
+/// Completes a dial by moving the socket into the caller's: void(error_code, tcp::endpoint),
+/// like asio::async_connect (on failure the caller's socket is left closed).
+struct fill_socket {
+    tcp::socket* target;
+    template <class Handler>
+    void operator()(Handler&& handler,
+                    boost::system::error_code ec,
+                    tcp::socket socket,
+                    const tcp::endpoint& endpoint) {
+        boost::system::error_code ignored;
+        target->close(ignored);
+        if (!ec) {
+            *target = std::move(socket);
+        }
+        std::move(handler)(ec, ec ? tcp::endpoint{} : endpoint);
+    }
+};
+
+/// One dial in flight. Shared by its pending child handlers (connects, the engine's timer, a
+/// keep-alive timer while lookups run); every member is touched only on `strand_`. The user's
+/// handler is called once, after every child handler returned and the state was freed.
+template <class Handler, class Finisher>
+class dial_state final : public std::enable_shared_from_this<dial_state<Handler, Finisher>> {
+    using self_ptr = std::shared_ptr<dial_state>;
+    using handler_executor = asio::associated_executor_t<Handler, asio::any_io_executor>;
+
+public:
+    dial_state(asio::any_io_executor io_executor,
+               Handler handler,
+               Finisher finisher,
+               dial_options options)
+        : io_executor_(io_executor),
+          strand_(asio::make_strand(io_executor)),
+          handler_(std::move(handler)),
+          finisher_(std::move(finisher)),
+          options_(std::move(options)),
+          config_error_(core::validate(to_engine_config(options_))),
+          engine_(to_engine_config(options_)),
+          timer_(io_executor),
+          keepalive_(io_executor),
+          io_work_(io_executor),
+          handler_work_(asio::get_associated_executor(handler_, io_executor)) {}
+
+    dial_state(const dial_state&) = delete;
+    dial_state& operator=(const dial_state&) = delete;
+
+    ~dial_state() { release_lookups(); }
+
+    /// Called by the initiating function: starts the dial on the strand (never completes
+    /// inside the initiating function).
+    void launch(dial_request request) {
+        request_ = std::move(request);
+        auto slot = asio::get_associated_cancellation_slot(handler_);
+        if (slot.is_connected()) {
+            slot.template emplace<cancel_handler>(this);
+        }
+        ++outstanding_;
+        asio::post(strand_, bind([self = this->shared_from_this()]() mutable {
+                       auto* s = self.get();
+                       s->begin(std::move(self));
+                   }));
+    }
+
+private:
+    struct cancel_handler {
+        dial_state* state;
+        void operator()(asio::cancellation_type type) const { state->request_cancel(type); }
+    };
+
+    // Child handlers run on the strand and allocate with the caller's allocator.
+    template <class F>
+    auto bind(F&& f) {
+        return asio::bind_executor(
+            strand_,
+            asio::bind_allocator(asio::get_associated_allocator(handler_), std::forward<F>(f)));
+    }
+
+    void begin(self_ptr self) {
+        --outstanding_;
+        const auto now = core::clock::now();
+        started_at_ = now;
+        if (config_error_) {
+            fail_early(now, config_error_);
+        } else if (!request_.resolve) {
+            engine_.start_with_endpoints(now, std::move(request_.endpoints));
+        } else {
+            start_resolution(now);
+        }
+        run_actions(self);
+        maybe_complete(std::move(self));
+    }
+
+    void start_resolution(core::time_point now) {
+        std::string_view host = request_.host;
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        std::optional<unsigned short> port;
+        auto ec = check_host(host);
+        if (!ec) {
+            ec = check_service(request_.service, port);
+        }
+        if (ec) {
+            fail_early(now, ec);
+            return;
+        }
+        // An IP literal with a numeric port needs no lookup at all.
+        boost::system::error_code not_literal;
+        const auto literal = asio::ip::make_address(std::string(host), not_literal);
+        if (!not_literal && port) {
+            engine_.start_with_endpoints(now, {tcp::endpoint(literal, *port)});
+            return;
+        }
+        // RFC 8305 §3: query AAAA and A separately, at once (AAAA first), and act on each answer
+        // as it arrives instead of waiting for both.
+        std::vector<core::address_family> families;
+        if (options_.family != family_preference::ipv4_only) {
+            families.push_back(core::address_family::ipv6);
+        }
+        if (options_.family != family_preference::ipv6_only) {
+            families.push_back(core::address_family::ipv4);
+        }
+        auto flags = options_.resolver_flags;
+        if (port) {
+            flags |= asio::ip::resolver_base::numeric_service;
+        }
+        engine_.start(now, families);
+        for (const auto family : families) {
+            start_lookup(lookup_query{std::string(host), request_.service, family, flags});
+        }
+        keep_alive_during_lookups();
+    }
+
+    void start_lookup(lookup_query query) {
+        auto ticket = std::make_shared<lookup_ticket>();
+        ticket->gate =
+            asio::use_service<lookup_gate>(asio::query(io_executor_, asio::execution::context))
+                .shared();
+        ticket->target = this;
+        ticket->deliver = [strand = strand_](std::shared_ptr<lookup_ticket> t,
+                                             core::resolution_answer answer) {
+            asio::post(strand, [t = std::move(t), answer = std::move(answer)]() mutable {
+                if (t->target) {
+                    static_cast<dial_state*>(t->target)->on_answer(*t, std::move(answer));
+                }
+            });
+        };
+        tickets_.push_back(ticket);
+        auto done = [ticket](core::resolution_answer answer) {
+            lookup_ticket::answer(ticket, std::move(answer));
+        };
+        if (options_.transport) {
+            options_.transport->async_lookup(query, std::move(done));
+        } else {
+            system_lookup(std::move(query), std::move(done));
+        }
+    }
+
+    // A lookup runs off this context and holds no reference to this state; a pending wait on
+    // this timer keeps the state (and the io_context's work count) alive until the answers are
+    // in or the dial ends.
+    void keep_alive_during_lookups() {
+        keepalive_.expires_at(asio::steady_timer::time_point::max());
+        ++outstanding_;
+        keepalive_.async_wait(
+            bind([self = this->shared_from_this()](boost::system::error_code) mutable {
+                auto* s = self.get();
+                --s->outstanding_;
+                s->maybe_complete(std::move(self));
+            }));
+    }
+
+    void on_answer(lookup_ticket& ticket, core::resolution_answer answer) {
+        ticket.target = nullptr;
+        if (++answers_ == tickets_.size()) {
+            keepalive_.cancel();
+        }
+        auto self = this->shared_from_this();
+        engine_.on_answer(core::clock::now(), std::move(answer));
+        run_actions(self);
+        maybe_complete(std::move(self));
+    }
+
+    void on_connect(self_ptr self, core::attempt_id id, boost::system::error_code ec) {
+        --outstanding_;
+        if (!done_) {
+            engine_.on_attempt_result(core::clock::now(), id, ec);
+            run_actions(self);
+        }
+        if (!(winner_ && *winner_ == id)) {
+            boost::system::error_code ignored;
+            sockets_[id].close(ignored);  // failed, or late after being cancelled
+        }
+        maybe_complete(std::move(self));
+    }
+
+    void on_timer(self_ptr self, unsigned generation, boost::system::error_code ec) {
+        --outstanding_;
+        if (!done_ && !ec && generation == timer_generation_) {
+            engine_.on_timer(core::clock::now());
+            run_actions(self);
+        }
+        maybe_complete(std::move(self));
+    }
+
+    // Called on whatever thread emits the cancellation signal.
+    void request_cancel(asio::cancellation_type type) {
+        ++pending_cancels_;
+        asio::post(strand_, bind([self = this->shared_from_this(), type]() mutable {
+                       auto* s = self.get();
+                       s->on_cancel(std::move(self), type);
+                   }));
+    }
+
+    void on_cancel(self_ptr self, asio::cancellation_type type) {
+        --pending_cancels_;
+        if (!done_) {
+            // Terminal and total: abort everything (no socket is returned, so nothing the caller
+            // can observe happened). Partial: start nothing new, let running attempts finish.
+            const bool abort_all =
+                (type & (asio::cancellation_type::terminal | asio::cancellation_type::total)) !=
+                asio::cancellation_type::none;
+            engine_.cancel(core::clock::now(),
+                           abort_all ? core::cancel_kind::terminal : core::cancel_kind::partial);
+            run_actions(self);
+        }
+        maybe_complete(std::move(self));
+    }
+
+    void run_actions(const self_ptr& self) {
+        while (auto next = engine_.next_action()) {
+            std::visit([&](const auto& a) { execute(self, a); }, *next);
+        }
+    }
+
+    void execute(const self_ptr& self, const core::start_attempt& a) {
+        auto& socket = sockets_.emplace_back(io_executor_);
+        boost::system::error_code ec;
+        socket.open(a.target.protocol(), ec);
+        if (!ec && options_.socket_setup) {
+            try {
+                options_.socket_setup(socket, a.target, ec);
+            } catch (...) {
+                ec = error::setup_hook_threw;
+            }
+        }
+        if (ec) {
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            engine_.on_attempt_result(core::clock::now(), a.id, ec);  // actions queue behind
+            return;
+        }
+        ++outstanding_;
+        auto on_done = [self, id = a.id](boost::system::error_code result) mutable {
+            auto* s = self.get();
+            s->on_connect(std::move(self), id, result);
+        };
+        if (options_.transport) {
+            options_.transport->async_connect(
+                socket, a.target, [strand = strand_, on_done](boost::system::error_code r) {
+                    asio::post(strand, [on_done, r]() mutable { on_done(r); });
+                });
+        } else {
+            socket.async_connect(a.target, bind(std::move(on_done)));
+        }
+    }
+
+    void execute(const self_ptr&, const core::cancel_attempt& a) {
+        if (options_.transport) {
+            options_.transport->cancel_connect(sockets_[a.id]);
+        }
+        boost::system::error_code ignored;
+        sockets_[a.id].close(ignored);  // aborts the pending connect and frees the fd now
+    }
+
+    void execute(const self_ptr& self, const core::set_timer& a) {
+        const unsigned generation = ++timer_generation_;
+        timer_.expires_at(a.at);  // cancels an earlier wait, whose handler then sees a stale gen
+        ++outstanding_;
+        timer_.async_wait(
+            bind([self, generation](boost::system::error_code ec) mutable {
+                auto* s = self.get();
+                s->on_timer(std::move(self), generation, ec);
+            }));
+    }
+
+    void execute(const self_ptr&, const core::cancel_timer&) {
+        ++timer_generation_;
+        timer_.cancel();
+    }
+
+    void execute(const self_ptr&, const core::dial_done& a) {
+        finish(core::clock::now(), a.error, a.winner);
+    }
+
+    void fail_early(core::time_point now, boost::system::error_code ec) {
+        finish(now, ec, std::nullopt);
+    }
+
+    void finish(core::time_point now, boost::system::error_code ec,
+                std::optional<core::attempt_id> winner) {
+        done_ = true;
+        finished_at_ = now;
+        result_ = ec;
+        winner_ = winner;
+        if (winner) {
+            result_endpoint_ = engine_.trace().attempts[*winner].target;
+            result_socket_.emplace(std::move(sockets_[*winner]));
+        }
+        ++timer_generation_;
+        timer_.cancel();
+        keepalive_.cancel();
+        release_lookups();
+    }
+
+    void release_lookups() {
+        for (auto& ticket : tickets_) {
+            ticket->release();
+        }
+    }
+
+    void maybe_complete(self_ptr self) {
+        if (done_ && !completed_ && outstanding_ == 0 && pending_cancels_ == 0) {
+            complete(std::move(self));
+        }
+    }
+
+    dial_report make_dial_report() const {
+        if (!engine_.done()) {  // failed before the engine started (bad input)
+            dial_report r;
+            r.error = result_;
+            r.elapsed = finished_at_ - started_at_;
+            return r;
+        }
+        return make_report(engine_.trace(), finished_at_, result_, winner_);
+    }
+
+    // Frees the state, then calls the handler on its associated executor.
+    void complete(self_ptr self) {
+        completed_ = true;
+        auto slot = asio::get_associated_cancellation_slot(handler_);
+        if (slot.is_connected()) {
+            slot.clear();
+        }
+        if (options_.report) {
+            *options_.report = make_dial_report();
+        }
+        auto handler = std::move(handler_);
+        auto finisher = std::move(finisher_);
+        const auto ec = result_;
+        const auto endpoint = result_endpoint_;
+        tcp::socket socket = result_socket_ ? std::move(*result_socket_) : tcp::socket(io_executor_);
+        auto io_work = std::move(io_work_);
+        auto handler_work = std::move(handler_work_);
+        auto alloc = asio::get_associated_allocator(handler);
+        self.reset();  // the last reference: sockets of losers, timers, engine are gone now
+        asio::dispatch(handler_work.get_executor(),
+                       asio::bind_allocator(alloc,
+                                            [handler = std::move(handler),
+                                             finisher = std::move(finisher),
+                                             ec,
+                                             socket = std::move(socket),
+                                             endpoint]() mutable {
+                                                finisher(std::move(handler), ec, std::move(socket),
+                                                         endpoint);
+                                            }));
+        handler_work.reset();
+        io_work.reset();
+    }
+
+    asio::any_io_executor io_executor_;
+    asio::strand<asio::any_io_executor> strand_;
+    Handler handler_;
+    Finisher finisher_;
+    dial_options options_;
+    boost::system::error_code config_error_;
+    core::dial_engine engine_;
+    dial_request request_;
+    asio::steady_timer timer_;
+    asio::steady_timer keepalive_;
+    asio::executor_work_guard<asio::any_io_executor> io_work_;
+    asio::executor_work_guard<handler_executor> handler_work_;
+    std::deque<tcp::socket> sockets_;  // by attempt id; a deque keeps references stable
+    std::vector<std::shared_ptr<lookup_ticket>> tickets_;
+    std::size_t answers_ = 0;
+    int outstanding_ = 0;  // child handlers not yet run
+    std::atomic<int> pending_cancels_{0};
+    unsigned timer_generation_ = 0;
+    bool done_ = false;
+    bool completed_ = false;
+    core::time_point started_at_{};
+    core::time_point finished_at_{};
+    boost::system::error_code result_;
+    std::optional<core::attempt_id> winner_;
+    std::optional<tcp::socket> result_socket_;
+    tcp::endpoint result_endpoint_;
+};
+
+/// Allocates a dial's state with the handler's associated allocator and starts it.
+template <class Finisher, class Handler>
+void launch_dial(Handler&& handler,
+                 asio::any_io_executor executor,
+                 Finisher finisher,
+                 dial_request request,
+                 dial_options options) {
+    using state_type = dial_state<std::decay_t<Handler>, Finisher>;
+    auto alloc = asio::get_associated_allocator(handler);
+    auto state = std::allocate_shared<state_type>(alloc,
+                                                  std::move(executor),
+                                                  std::forward<Handler>(handler),
+                                                  std::move(finisher),
+                                                  std::move(options));
+    state->launch(std::move(request));
+}
+
+struct initiate_dial {
+    template <class Handler>
+    void operator()(Handler&& handler,
+                    asio::any_io_executor executor,
+                    dial_request request,
+                    dial_options options) const {
+        launch_dial(std::forward<Handler>(handler),
+                    std::move(executor),
+                    return_socket{},
+                    std::move(request),
+                    std::move(options));
+    }
+};
+
+struct initiate_connect {
+    template <class Handler>
+    void operator()(Handler&& handler,
+                    tcp::socket* socket,
+                    dial_request request,
+                    dial_options options) const {
+        launch_dial(std::forward<Handler>(handler),
+                    socket->get_executor(),
+                    fill_socket{socket},
+                    std::move(request),
+                    std::move(options));
+    }
+};
+
+}  // namespace happy_dial::detail

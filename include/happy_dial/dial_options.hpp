@@ -1,0 +1,80 @@
+// Options of a dial, with RFC 8305 defaults.
+#pragma once
+
+#include <happy_dial/core/engine_config.hpp>
+#include <happy_dial/core/types.hpp>
+
+#include <boost/asio/ip/resolver_base.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace happy_dial {
+
+using core::family_preference;
+struct dial_report;
+class dial_transport;
+
+/// Everything that tunes one dial. The defaults are RFC 8305's (§8).
+struct dial_options {
+    /// RFC 8305 §3: after an IPv4 answer, wait this long for the IPv6 one (50 ms). 0 = don't wait.
+    /// At most 2 s.
+    std::chrono::milliseconds resolution_delay{50};
+    /// RFC 8305 §5: stagger between attempt starts (250 ms). Clamped to [10 ms, 2 s].
+    std::chrono::milliseconds connection_attempt_delay{250};
+    /// RFC 8305 §4: which families to use and which to try first.
+    family_preference family = family_preference::prefer_ipv6;
+    /// RFC 8305 §4: preferred-family addresses tried before the first of the other family.
+    unsigned first_address_family_count = 1;
+    /// Overall deadline (resolution included); the dial completes with error::timed_out when it
+    /// expires. Delays shrink so that every address is attempted before it. Empty = none.
+    std::optional<std::chrono::milliseconds> timeout;
+    /// Gives up on one attempt after this long (its error: error::attempt_timed_out) and moves
+    /// on at once. Empty = the operating system's connect timeout.
+    std::optional<std::chrono::milliseconds> attempt_timeout;
+    /// At most this many attempts in flight at once. 0 = no cap.
+    std::size_t max_concurrent_attempts = 0;
+    /// Called with each attempt's socket after it is opened and before it connects: bind a
+    /// local address per family, set options. Setting `ec` (or throwing, reported as
+    /// error::setup_hook_threw) fails that attempt only.
+    std::function<void(boost::asio::ip::tcp::socket&,
+                       const boost::asio::ip::tcp::endpoint&,
+                       boost::system::error_code&)>
+        socket_setup;
+    /// Return false to refuse an endpoint before any packet is sent to it (an SSRF guard).
+    std::function<bool(const boost::asio::ip::tcp::endpoint&)> endpoint_filter;
+    /// getaddrinfo flags for host lookups. numeric_service is added for numeric ports. The
+    /// default sets no flag: AI_ADDRCONFIG would hide loopback-only families and V4MAPPED would
+    /// turn IPv4 answers into IPv6 ones.
+    boost::asio::ip::resolver_base::flags resolver_flags{};
+    /// When set, filled with the dial's attempt and answer records before the completion
+    /// handler runs (on success and on failure). Must outlive the operation.
+    dial_report* report = nullptr;
+    /// Where lookups and connects go. Null = the real network (getaddrinfo and TCP). The test
+    /// kit (happy_dial/testing) plugs scripted endpoints in here.
+    std::shared_ptr<dial_transport> transport;
+};
+
+/// The engine's view of `options` (validate() it before use).
+inline core::engine_config to_engine_config(const dial_options& options) {
+    core::engine_config c;
+    c.resolution_delay = options.resolution_delay;
+    c.connection_attempt_delay = options.connection_attempt_delay;
+    c.preference = options.family;
+    c.first_address_family_count = options.first_address_family_count;
+    if (options.timeout) {
+        c.overall_timeout = *options.timeout;
+    }
+    if (options.attempt_timeout) {
+        c.attempt_timeout = *options.attempt_timeout;
+    }
+    c.max_concurrent_attempts = options.max_concurrent_attempts;
+    c.endpoint_filter = options.endpoint_filter;
+    return c;
+}
+
+}  // namespace happy_dial

@@ -1,0 +1,53 @@
+// What a dial did: every resolution answer and every attempt, for callers and tools.
+#pragma once
+
+#include <happy_dial/core/trace.hpp>
+#include <happy_dial/core/types.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace happy_dial {
+
+using core::address_family;
+using core::attempt_outcome;
+
+/// One connection attempt. Times are offsets from the start of the dial.
+struct attempt_report {
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::chrono::nanoseconds started{};
+    std::optional<std::chrono::nanoseconds> ended;  ///< empty while pending
+    attempt_outcome outcome = attempt_outcome::pending;
+    boost::system::error_code error;  ///< the attempt's own error
+};
+
+/// One resolution answer. `family` is empty for endpoints given directly (ranges, literals).
+struct answer_report {
+    std::optional<address_family> family;
+    std::chrono::nanoseconds at{};
+    std::size_t addresses = 0;  ///< addresses in the answer
+    std::size_t accepted = 0;   ///< of those, new and allowed (not filtered, not excluded)
+    boost::system::error_code error;
+};
+
+/// The record of one dial, available on success and on failure.
+struct dial_report {
+    boost::system::error_code error;    ///< the dial's result
+    std::optional<std::size_t> winner;  ///< index into `attempts` of the connection returned
+    std::chrono::nanoseconds elapsed{}; ///< from the start of the dial to its completion
+    std::vector<answer_report> answers;
+    std::vector<attempt_report> attempts;
+};
+
+/// Converts the engine's trace into a report (times relative to the trace's start).
+dial_report make_report(const core::dial_trace& trace,
+                        core::time_point finished,
+                        boost::system::error_code error,
+                        std::optional<std::size_t> winner);
+
+}  // namespace happy_dial

@@ -1,0 +1,73 @@
+// A reusable connector holding its executor and options.
+#pragma once
+
+#include <happy_dial/async_dial.hpp>
+#include <happy_dial/dial_options.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <string_view>
+#include <utility>
+
+namespace happy_dial {
+
+/// Holds an executor and dial_options and dials with them; cheap to copy. Each operation has
+/// the completion signature and cancellation behaviour of the free function it names.
+/// (It is where state shared between dials, such as per-destination history, will live.)
+class dialer {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    explicit dialer(executor_type executor, dial_options options = {})
+        : executor_(std::move(executor)), options_(std::move(options)) {}
+
+    template <execution_context_type Context>
+    explicit dialer(Context& context, dial_options options = {})
+        : dialer(executor_type(context.get_executor()), std::move(options)) {}
+
+    executor_type get_executor() const noexcept { return executor_; }
+    const dial_options& options() const noexcept { return options_; }
+    dial_options& options() noexcept { return options_; }
+
+    /// async_dial(executor, host, service, options, token).
+    template <class CompletionToken>
+    auto async_dial(std::string_view host, std::string_view service, CompletionToken&& token) {
+        return happy_dial::async_dial(
+            executor_, host, service, options_, std::forward<CompletionToken>(token));
+    }
+
+    /// As above, filling `report` with the dial's record before completing.
+    template <class CompletionToken>
+    auto async_dial(std::string_view host,
+                    std::string_view service,
+                    dial_report& report,
+                    CompletionToken&& token) {
+        auto options = options_;
+        options.report = &report;
+        return happy_dial::async_dial(
+            executor_, host, service, options, std::forward<CompletionToken>(token));
+    }
+
+    /// async_dial(executor, endpoints, options, token).
+    template <endpoint_range Range, class CompletionToken>
+    auto async_dial(const Range& endpoints, CompletionToken&& token) {
+        return happy_dial::async_dial(
+            executor_, endpoints, options_, std::forward<CompletionToken>(token));
+    }
+
+    /// async_connect(socket, host, service, options, token).
+    template <class CompletionToken>
+    auto async_connect(boost::asio::ip::tcp::socket& socket,
+                       std::string_view host,
+                       std::string_view service,
+                       CompletionToken&& token) {
+        return happy_dial::async_connect(
+            socket, host, service, options_, std::forward<CompletionToken>(token));
+    }
+
+private:
+    executor_type executor_;
+    dial_options options_;
+};
+
+}  // namespace happy_dial

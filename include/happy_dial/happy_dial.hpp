@@ -1,0 +1,8 @@
+// happy_dial: RFC 8305 (Happy Eyeballs v2) TCP connections for Boost.Asio.
+#pragma once
+
+#include <happy_dial/async_dial.hpp>
+#include <happy_dial/dial_options.hpp>
+#include <happy_dial/dial_report.hpp>
+#include <happy_dial/dialer.hpp>
+#include <happy_dial/error.hpp>
