@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything and runs the whole test suite through CTest.
+# Usage: tools/test.sh [build-dir]    (HAPPY_DIAL_SANITIZE=address,undefined|thread to sanitize)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build}"
+
+tools/install-deps.sh
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DHAPPY_DIAL_SANITIZE="${HAPPY_DIAL_SANITIZE:-}" >/dev/null
+cmake --build "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300
