@@ -61,7 +61,11 @@ private:
 /// A port that refuses: bound but not listening, so SYNs get a RST (ECONNREFUSED at once).
 class refusing_port {
 public:
-    explicit refusing_port(asio::ip::address address) : acceptor_(ctx_, {address, 0}) {}
+    explicit refusing_port(asio::ip::address address) : acceptor_(ctx_) {
+        const tcp::endpoint where(address, 0);
+        acceptor_.open(where.protocol());
+        acceptor_.bind(where);  // no listen(): the kernel answers SYNs with a RST
+    }
     tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
 
 private:

@@ -310,7 +310,9 @@ private:
             return;
         }
         ++outstanding_;
-        auto on_done = [self, id = a.id](boost::system::error_code result) mutable {
+        // A by-copy capture of `const self_ptr&` would be a const member that std::move cannot
+        // empty, keeping the state alive past the upcall: copy into a mutable one.
+        auto on_done = [self = self_ptr(self), id = a.id](boost::system::error_code result) mutable {
             auto* s = self.get();
             s->on_connect(std::move(self), id, result);
         };
@@ -337,7 +339,7 @@ private:
         timer_.expires_at(a.at);  // cancels an earlier wait, whose handler then sees a stale gen
         ++outstanding_;
         timer_.async_wait(
-            bind([self, generation](boost::system::error_code ec) mutable {
+            bind([self = self_ptr(self), generation](boost::system::error_code ec) mutable {
                 auto* s = self.get();
                 s->on_timer(std::move(self), generation, ec);
             }));
@@ -411,18 +413,18 @@ private:
         tcp::socket socket = result_socket_ ? std::move(*result_socket_) : tcp::socket(io_executor_);
         auto io_work = std::move(io_work_);
         auto handler_work = std::move(handler_work_);
-        auto alloc = asio::get_associated_allocator(handler);
         self.reset();  // the last reference: sockets of losers, timers, engine are gone now
+        // Runs inline when the handler's executor is already running here (the usual case);
+        // the wrapper is not bound to the caller's allocator, so none of its memory is in use
+        // when the handler runs.
         asio::dispatch(handler_work.get_executor(),
-                       asio::bind_allocator(alloc,
-                                            [handler = std::move(handler),
-                                             finisher = std::move(finisher),
-                                             ec,
-                                             socket = std::move(socket),
-                                             endpoint]() mutable {
-                                                finisher(std::move(handler), ec, std::move(socket),
-                                                         endpoint);
-                                            }));
+                       [handler = std::move(handler),
+                        finisher = std::move(finisher),
+                        ec,
+                        socket = std::move(socket),
+                        endpoint]() mutable {
+                           finisher(std::move(handler), ec, std::move(socket), endpoint);
+                       });
         handler_work.reset();
         io_work.reset();
     }

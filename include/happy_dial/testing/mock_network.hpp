@@ -1,0 +1,130 @@
+// A test kit: scripted resolver answers and endpoint behaviours for unit-testing code that dials,
+// with no network and no root. Dials run the real async_dial and engine against the script.
+#pragma once
+
+#include <happy_dial/dial_options.hpp>
+#include <happy_dial/transport.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace happy_dial::testing {
+
+using namespace std::chrono_literals;
+
+/// How a scripted endpoint answers a connection attempt.
+enum class behaviour {
+    connects,     ///< accepts after the delay: the attempt gets a real, connected loopback socket
+    refuses,      ///< connection_refused after the delay (a RST)
+    unreachable,  ///< host_unreachable after the delay (an ICMP error)
+    never,        ///< never answers (a black hole): only cancellation ends the attempt
+};
+
+/// One connection attempt the mock network saw.
+struct connect_record {
+    boost::asio::ip::tcp::endpoint target;
+    std::chrono::steady_clock::time_point at;
+};
+
+/// One lookup the mock network saw.
+struct lookup_record {
+    std::string host;
+    core::address_family family;
+    std::chrono::steady_clock::time_point at;
+};
+
+/// Declare endpoints and resolver answers, then dial with `options()`:
+/// @code
+/// auto net = happy_dial::testing::mock_network::create(ctx.get_executor());
+/// net->resolve("db.test", {"2001:db8::1", "192.0.2.1"});          // AAAA and A, at once
+/// net->endpoint("2001:db8::1", 5432, behaviour::never);            // black-holed IPv6
+/// net->endpoint("192.0.2.1", 5432, behaviour::connects, 5ms);      // working IPv4
+/// happy_dial::async_dial(ctx, "db.test", "5432", net->options(), handler);
+/// @endcode
+/// Addresses are never contacted: a "connects" endpoint is served by a listener of the kit's
+/// own on 127.0.0.1 (or ::1), so the socket handed back really is connected (its
+/// remote_endpoint() is that listener). Endpoints not declared are unreachable at once; hosts
+/// not declared fail with host_not_found. Thread-safe.
+class mock_network final : public dial_transport,
+                           public std::enable_shared_from_this<mock_network> {
+public:
+    /// Timers of the script run on `executor`.
+    static std::shared_ptr<mock_network> create(boost::asio::any_io_executor executor);
+
+    /// Scripts the answer to `host`'s query for `family`: `addresses` (none = NODATA) after
+    /// `delay`, or `error` when set.
+    void answer(const std::string& host,
+                core::address_family family,
+                std::vector<std::string> addresses,
+                std::chrono::milliseconds delay = 0ms,
+                boost::system::error_code error = {});
+    /// Scripts both families of `host` from one list, answered after the same delay.
+    void resolve(const std::string& host,
+                 const std::vector<std::string>& addresses,
+                 std::chrono::milliseconds delay = 0ms);
+    /// The query for `family` of `host` never gets an answer.
+    void never_answer(const std::string& host, core::address_family family);
+
+    /// Scripts what a connection attempt to `address`:`port` sees, after `delay`.
+    void endpoint(const std::string& address,
+                  unsigned short port,
+                  behaviour how,
+                  std::chrono::milliseconds delay = 0ms);
+
+    /// `base` with this network as its transport.
+    dial_options options(dial_options base = {});
+
+    std::vector<connect_record> connects() const;
+    std::vector<lookup_record> lookups() const;
+    /// Attempts started and not yet finished or cancelled.
+    std::size_t pending_connects() const;
+
+    // dial_transport
+    void async_lookup(const lookup_query& query, answer_handler done) override;
+    void async_connect(boost::asio::ip::tcp::socket& socket,
+                       const boost::asio::ip::tcp::endpoint& target,
+                       connect_handler done) override;
+    void cancel_connect(boost::asio::ip::tcp::socket& socket) override;
+
+    explicit mock_network(boost::asio::any_io_executor executor);
+    ~mock_network() override;
+
+private:
+    struct scripted_answer {
+        std::vector<std::string> addresses;
+        std::chrono::milliseconds delay{};
+        boost::system::error_code error;
+        bool never = false;
+    };
+    struct scripted_endpoint {
+        behaviour how = behaviour::unreachable;
+        std::chrono::milliseconds delay{};
+    };
+
+    boost::asio::ip::tcp::endpoint listener_for(const boost::asio::ip::tcp::endpoint& target);
+    void reach_listener(boost::asio::ip::tcp::socket& socket,
+                        const boost::asio::ip::tcp::endpoint& target,
+                        connect_handler done);
+
+    boost::asio::any_io_executor executor_;
+    mutable std::mutex mutex_;
+    std::map<std::pair<std::string, core::address_family>, scripted_answer> answers_;
+    std::map<boost::asio::ip::tcp::endpoint, scripted_endpoint> endpoints_;
+    std::map<const boost::asio::ip::tcp::socket*, std::shared_ptr<boost::asio::steady_timer>>
+        pending_;
+    std::vector<connect_record> connects_;
+    std::vector<lookup_record> lookups_;
+    std::optional<boost::asio::ip::tcp::acceptor> listener_v4_;
+    std::optional<boost::asio::ip::tcp::acceptor> listener_v6_;
+};
+
+}  // namespace happy_dial::testing

@@ -1,0 +1,131 @@
+// The RFC 8305 §4 ordering of untried addresses, tested on the queue alone.
+#include "catch.hpp"
+#include "unit/engine_harness.hpp"
+
+#include <happy_dial/core/address_queue.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace happy_dial::test;
+using namespace happy_dial::core;
+
+namespace {
+
+/// Pops everything, as "6" / "4" per address.
+std::string order(address_queue& q) {
+    std::string out;
+    while (auto x = q.pop(true)) {
+        out += family_of(*x) == address_family::ipv6 ? '6' : '4';
+    }
+    return out;
+}
+
+void add_all(address_queue& q, const std::vector<endpoint>& eps) {
+    for (const auto& x : eps) {
+        q.add(x);
+    }
+}
+
+const std::vector<endpoint> three_v6 = {ep("2001:db8::1"), ep("2001:db8::2"), ep("2001:db8::3")};
+const std::vector<endpoint> two_v4 = {ep("192.0.2.1"), ep("192.0.2.2")};
+
+}  // namespace
+
+TEST_CASE("address_queue §4: 6,6,6,4,4 interleaves to 6,4,6,4,6 with count 1", "[engine]") {
+    address_queue q{address_family::ipv6, 1};
+    add_all(q, three_v6);
+    add_all(q, two_v4);
+    CHECK(q.untried() == 5);
+    CHECK(order(q) == "64646");
+    CHECK(q.untried() == 0);
+}
+
+TEST_CASE("address_queue §4: 6,6,6,4,4 interleaves to 6,6,4,6,4 with count 2", "[engine]") {
+    address_queue q{address_family::ipv6, 2};
+    add_all(q, three_v6);
+    add_all(q, two_v4);
+    CHECK(order(q) == "66464");
+}
+
+TEST_CASE("address_queue §4: exact addresses keep their per-family order", "[engine]") {
+    address_queue q{address_family::ipv6, 1};
+    add_all(q, two_v4);
+    add_all(q, three_v6);
+    CHECK(q.pop(true) == three_v6[0]);
+    CHECK(q.pop(true) == two_v4[0]);
+    CHECK(q.pop(true) == three_v6[1]);
+    CHECK(q.pop(true) == two_v4[1]);
+    CHECK(q.pop(true) == three_v6[2]);
+    CHECK_FALSE(q.pop(true));
+}
+
+TEST_CASE("address_queue §4: IPv4 preferred starts with IPv4", "[engine]") {
+    address_queue q{address_family::ipv4, 1};
+    add_all(q, three_v6);
+    add_all(q, two_v4);
+    CHECK(order(q) == "46466");
+}
+
+TEST_CASE("address_queue §4: a first family count of 0 behaves as 1", "[engine]") {
+    address_queue q{address_family::ipv6, 0};
+    add_all(q, three_v6);
+    add_all(q, two_v4);
+    CHECK(order(q) == "64646");
+}
+
+TEST_CASE("address_queue §4: duplicates are removed, even after being handed out", "[engine]") {
+    address_queue q{address_family::ipv6, 1};
+    CHECK(q.add(three_v6[0]));
+    CHECK_FALSE(q.add(three_v6[0]));
+    CHECK(q.pop(true) == three_v6[0]);
+    CHECK_FALSE(q.add(three_v6[0]));
+    CHECK(q.untried() == 0);
+    // Same address, other port: a different endpoint.
+    CHECK(q.add(ep("2001:db8::1", 8443)));
+}
+
+TEST_CASE("address_queue §3: pop(false) hands out only the preferred family", "[engine]") {
+    address_queue q{address_family::ipv6, 1};
+    add_all(q, two_v4);
+    CHECK_FALSE(q.has_next(false));
+    CHECK(q.has_next(true));
+    CHECK_FALSE(q.pop(false));
+    CHECK(q.untried(address_family::ipv4) == 2);
+    q.add(three_v6[0]);
+    CHECK(q.has_next(false));
+    CHECK(q.pop(false) == three_v6[0]);
+    CHECK_FALSE(q.pop(false));  // next in order would be IPv4
+    CHECK(q.pop(true) == two_v4[0]);
+}
+
+TEST_CASE("address_queue §6: a late answer is merged into the untried part", "[engine]") {
+    // The complete list would be 6,4,6,4,6: what was handed out is matched against it and the
+    // untried part continues from there.
+    SECTION("late IPv6 after one IPv4: the missing 6 first, then 6,4,6 continues") {
+        address_queue q{address_family::ipv6, 1};
+        add_all(q, two_v4);
+        CHECK(q.pop(true) == two_v4[0]);
+        add_all(q, three_v6);
+        CHECK(order(q) == "6646");
+    }
+    SECTION("late IPv4 after 6,6: the missing 4 first, then 4,6 continues") {
+        address_queue q{address_family::ipv6, 1};
+        add_all(q, three_v6);
+        CHECK(q.pop(true) == three_v6[0]);
+        CHECK(q.pop(true) == three_v6[1]);
+        add_all(q, two_v4);
+        CHECK(order(q) == "446");
+    }
+}
+
+TEST_CASE("address_queue: clear() forgets every untried address", "[engine]") {
+    address_queue q{address_family::ipv6, 1};
+    add_all(q, three_v6);
+    add_all(q, two_v4);
+    q.pop(true);
+    q.clear();
+    CHECK(q.untried() == 0);
+    CHECK_FALSE(q.has_next(true));
+    CHECK_FALSE(q.pop(true));
+}
