@@ -29,11 +29,12 @@ inline bool has_ipv6_loopback() {
     return !ec;
 }
 
-/// A listener whose kernel completes handshakes (backlog large; nobody needs to accept).
+/// A listener whose kernel completes handshakes (backlog as large as the system allows, 4096
+/// here, so nobody needs to accept).
 class accepting_listener {
 public:
     explicit accepting_listener(asio::ip::address address) : acceptor_(ctx_, {address, 0}) {
-        acceptor_.listen(128);
+        acceptor_.listen(asio::socket_base::max_listen_connections);
     }
     tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
 
