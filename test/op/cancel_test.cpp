@@ -184,8 +184,10 @@ TEST_CASE("fds: back to baseline after success, failure and timeout", "[op][fd]"
     const int fds = open_fd_count();
     {
         asio::io_context ctx;
+        dial_options options;
+        options.connection_attempt_delay = 20ms;
         auto f = async_dial(ctx, std::vector<tcp::endpoint>{hole.endpoint(), ok.endpoint()},
-                            dial_options{.connection_attempt_delay = 20ms}, asio::use_future);
+                            options, asio::use_future);
         const int with_ctx = open_fd_count();  // the io_context's own descriptors
         ctx.run();
         tcp::socket s = f.get();
