@@ -66,8 +66,6 @@ public:
     const engine_config& config() const noexcept { return config_; }
 
 private:
-    enum class gate { open, waiting_resolution_delay };
-
     void begin(time_point now);
     void accept(time_point now, resolution_answer answer);
     void step(time_point now);

@@ -1,0 +1,182 @@
+#include "cli_options.hpp"
+
+#include <charconv>
+#include <chrono>
+
+namespace happy_dial::cli {
+namespace {
+
+std::optional<long long> parse_number(const std::string& text) {
+    long long value = 0;
+    const auto* end = text.data() + text.size();
+    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (ec != std::errc{} || ptr != end) {
+        return std::nullopt;
+    }
+    return value;
+}
+
+}  // namespace
+
+std::string usage() {
+    return R"(usage: happy-dial [options] HOST PORT
+       happy-dial --demo
+
+Connects to HOST:PORT the RFC 8305 (Happy Eyeballs v2) way and reports the winner.
+
+options (defaults are RFC 8305's):
+  --resolution-delay MS     wait for AAAA after A answered first (50)
+  --attempt-delay MS        stagger between connection attempts (250; clamped to 10..2000)
+  --prefer ipv6|ipv4        family tried first (ipv6)
+  -6, --ipv6-only           use IPv6 addresses only
+  -4, --ipv4-only           use IPv4 addresses only
+  --first-family-count N    preferred-family addresses before the first other one (1)
+  --timeout MS              overall deadline, resolution included (none)
+  --attempt-timeout MS      give up on one attempt after MS (none: the OS decides)
+  --max-attempts N          at most N attempts in flight at once (0: no cap)
+  --bind ADDR               local address for attempts of ADDR's family (repeatable)
+  --trace                   draw the race as a timeline
+  --json                    print the race as one JSON document
+  --demo                    run the self-contained local demo (no network, no root)
+  -h, --help                this text
+  --version                 print the version
+
+exit codes:
+  0 connected   1 other failure   2 usage error   3 resolution failed
+  4 all attempts failed   5 timed out
+)";
+}
+
+std::optional<command> parse_command_line(const std::vector<std::string>& args,
+                                          std::string& error) {
+    command cmd;
+    std::vector<std::string> positional;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= args.size()) {
+                error = arg + " needs a value";
+                return std::nullopt;
+            }
+            return args[++i];
+        };
+        auto milliseconds = [&]() -> std::optional<std::chrono::milliseconds> {
+            auto text = value();
+            if (!text) {
+                return std::nullopt;
+            }
+            auto n = parse_number(*text);
+            if (!n) {
+                error = arg + ": '" + *text + "' is not a number of milliseconds";
+                return std::nullopt;
+            }
+            return std::chrono::milliseconds(*n);
+        };
+        auto count = [&]() -> std::optional<unsigned long long> {
+            auto text = value();
+            if (!text) {
+                return std::nullopt;
+            }
+            auto n = parse_number(*text);
+            if (!n || *n < 0) {
+                error = arg + ": '" + *text + "' is not a non-negative count";
+                return std::nullopt;
+            }
+            return static_cast<unsigned long long>(*n);
+        };
+
+        if (arg == "-h" || arg == "--help") {
+            cmd.help = true;
+        } else if (arg == "--version") {
+            cmd.version = true;
+        } else if (arg == "--demo") {
+            cmd.demo = true;
+        } else if (arg == "--trace") {
+            cmd.trace = true;
+        } else if (arg == "--json") {
+            cmd.json = true;
+        } else if (arg == "-6" || arg == "--ipv6-only") {
+            cmd.options.family = family_preference::ipv6_only;
+        } else if (arg == "-4" || arg == "--ipv4-only") {
+            cmd.options.family = family_preference::ipv4_only;
+        } else if (arg == "--prefer") {
+            auto v = value();
+            if (!v) {
+                return std::nullopt;
+            }
+            if (*v == "ipv6") {
+                cmd.options.family = family_preference::prefer_ipv6;
+            } else if (*v == "ipv4") {
+                cmd.options.family = family_preference::prefer_ipv4;
+            } else {
+                error = "--prefer takes ipv6 or ipv4, not '" + *v + "'";
+                return std::nullopt;
+            }
+        } else if (arg == "--resolution-delay") {
+            auto ms = milliseconds();
+            if (!ms) {
+                return std::nullopt;
+            }
+            cmd.options.resolution_delay = *ms;
+        } else if (arg == "--attempt-delay") {
+            auto ms = milliseconds();
+            if (!ms) {
+                return std::nullopt;
+            }
+            cmd.options.connection_attempt_delay = *ms;
+        } else if (arg == "--timeout") {
+            auto ms = milliseconds();
+            if (!ms) {
+                return std::nullopt;
+            }
+            cmd.options.timeout = *ms;
+        } else if (arg == "--attempt-timeout") {
+            auto ms = milliseconds();
+            if (!ms) {
+                return std::nullopt;
+            }
+            cmd.options.attempt_timeout = *ms;
+        } else if (arg == "--first-family-count") {
+            auto n = count();
+            if (!n) {
+                return std::nullopt;
+            }
+            cmd.options.first_address_family_count = static_cast<unsigned>(*n);
+        } else if (arg == "--max-attempts") {
+            auto n = count();
+            if (!n) {
+                return std::nullopt;
+            }
+            cmd.options.max_concurrent_attempts = static_cast<std::size_t>(*n);
+        } else if (arg == "--bind") {
+            auto v = value();
+            if (!v) {
+                return std::nullopt;
+            }
+            boost::system::error_code ec;
+            auto address = boost::asio::ip::make_address(*v, ec);
+            if (ec) {
+                error = "--bind: '" + *v + "' is not an IP address";
+                return std::nullopt;
+            }
+            (address.is_v6() ? cmd.bind_v6 : cmd.bind_v4) = address;
+        } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
+            error = "unknown option " + arg;
+            return std::nullopt;
+        } else {
+            positional.push_back(arg);
+        }
+    }
+    if (cmd.help || cmd.version || cmd.demo) {
+        return cmd;
+    }
+    if (positional.size() != 2) {
+        error = "expected HOST and PORT";
+        return std::nullopt;
+    }
+    cmd.host = positional[0];
+    cmd.port = positional[1];
+    return cmd;
+}
+
+}  // namespace happy_dial::cli

@@ -1,0 +1,112 @@
+#include "json_report.hpp"
+
+#include "timeline.hpp"
+
+#include <cstdio>
+#include <sstream>
+
+namespace happy_dial::cli {
+namespace {
+
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep) {
+    std::ostringstream os;
+    os << ep;
+    return os.str();
+}
+
+std::string family_text(const boost::asio::ip::tcp::endpoint& ep) {
+    return ep.address().is_v6() ? "ipv6" : "ipv4";
+}
+
+std::string error_object(const boost::system::error_code& ec) {
+    if (!ec) {
+        return "null";
+    }
+    return "{\"category\": " + json_string(ec.category().name()) +
+           ", \"value\": " + std::to_string(ec.value()) +
+           ", \"message\": " + json_string(ec.message()) + "}";
+}
+
+std::string number(double ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", ms);
+    return buf;
+}
+
+}  // namespace
+
+std::string json_string(const std::string& text) {
+    std::string out = "\"";
+    for (const unsigned char c : text) {
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+    }
+    return out + "\"";
+}
+
+void write_json(std::ostream& os,
+                const std::string& host,
+                const std::string& port,
+                const dial_report& report,
+                int exit_code) {
+    os << "{\n";
+    os << "  \"host\": " << json_string(host) << ",\n";
+    os << "  \"port\": " << json_string(port) << ",\n";
+    os << "  \"connected\": " << (report.error ? "false" : "true") << ",\n";
+    os << "  \"exit_code\": " << exit_code << ",\n";
+    os << "  \"error\": " << error_object(report.error) << ",\n";
+    if (report.winner) {
+        const auto& w = report.attempts[*report.winner];
+        os << "  \"winner\": {\"attempt\": " << *report.winner
+           << ", \"endpoint\": " << json_string(endpoint_text(w.endpoint))
+           << ", \"family\": " << json_string(family_text(w.endpoint)) << "},\n";
+    } else {
+        os << "  \"winner\": null,\n";
+    }
+    os << "  \"elapsed_ms\": " << number(to_ms(report.elapsed)) << ",\n";
+    os << "  \"answers\": [";
+    for (std::size_t i = 0; i < report.answers.size(); ++i) {
+        const auto& a = report.answers[i];
+        os << (i ? "," : "") << "\n    {\"query\": "
+           << (a.family ? json_string(*a.family == address_family::ipv6 ? "AAAA" : "A")
+                        : std::string("null"))
+           << ", \"at_ms\": " << number(to_ms(a.at)) << ", \"addresses\": " << a.addresses
+           << ", \"accepted\": " << a.accepted << ", \"error\": " << error_object(a.error)
+           << "}";
+    }
+    os << (report.answers.empty() ? "" : "\n  ") << "],\n";
+    os << "  \"attempts\": [";
+    for (std::size_t i = 0; i < report.attempts.size(); ++i) {
+        const auto& a = report.attempts[i];
+        os << (i ? "," : "") << "\n    {\"endpoint\": " << json_string(endpoint_text(a.endpoint))
+           << ", \"family\": " << json_string(family_text(a.endpoint))
+           << ", \"started_ms\": " << number(to_ms(a.started))
+           << ", \"ended_ms\": " << (a.ended ? number(to_ms(*a.ended)) : std::string("null"))
+           << ", \"outcome\": " << json_string(describe_attempt(a))
+           << ", \"error\": " << error_object(a.error) << "}";
+    }
+    os << (report.attempts.empty() ? "" : "\n  ") << "]\n";
+    os << "}\n";
+}
+
+}  // namespace happy_dial::cli

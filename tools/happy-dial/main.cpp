@@ -1,0 +1,117 @@
+// happy-dial: dial HOST PORT the RFC 8305 way and report the race.
+#include "cli_options.hpp"
+#include "demo.hpp"
+#include "exit_codes.hpp"
+#include "json_report.hpp"
+#include "timeline.hpp"
+
+#include <happy_dial/happy_dial.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#ifndef HAPPY_DIAL_VERSION
+#define HAPPY_DIAL_VERSION "unknown"
+#endif
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace happy_dial;
+using namespace happy_dial::cli;
+
+// --bind: each attempt binds the local address of its own family before connecting.
+void add_binds(command& cmd) {
+    if (!cmd.bind_v4 && !cmd.bind_v6) {
+        return;
+    }
+    cmd.options.socket_setup = [v4 = cmd.bind_v4, v6 = cmd.bind_v6](
+                                   tcp::socket& s, const tcp::endpoint& target,
+                                   boost::system::error_code& ec) {
+        const auto& local = target.address().is_v6() ? v6 : v4;
+        if (local) {
+            s.bind({*local, 0}, ec);
+        }
+    };
+}
+
+void explain_failure(std::ostream& os, const command& cmd, const dial_report& report,
+                     exit_code code) {
+    os << "happy-dial: cannot connect to " << cmd.host << " port " << cmd.port << ": ";
+    switch (code) {
+        case timed_out:
+            os << "no connection within the " << cmd.options.timeout->count() << " ms timeout";
+            break;
+        case resolution_failed:
+            os << "no usable address: " << report.error.message();
+            break;
+        case attempts_failed:
+            os << "every attempt failed (first error: " << report.error.message() << ")";
+            break;
+        default:
+            os << report.error.message();
+    }
+    os << " [" << report.error.category().name() << ":" << report.error.value() << "]\n";
+    for (const auto& a : report.attempts) {
+        os << "  " << a.endpoint << ": " << describe_attempt(a);
+        if (a.error && a.outcome == attempt_outcome::failed) {
+            os << " (" << a.error.message() << ")";
+        }
+        os << "\n";
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    std::string error;
+    auto parsed = parse_command_line(args, error);
+    if (!parsed) {
+        std::cerr << "happy-dial: " << error << "\n(try happy-dial --help)\n";
+        return usage_error;
+    }
+    command cmd = std::move(*parsed);
+    if (cmd.help) {
+        std::cout << usage();
+        return connected;
+    }
+    if (cmd.version) {
+        std::cout << "happy-dial " << HAPPY_DIAL_VERSION << "\n";
+        return connected;
+    }
+    if (cmd.demo) {
+        return run_demo(std::cout);
+    }
+    add_binds(cmd);
+
+    asio::io_context ctx;
+    dial_report report;
+    cmd.options.report = &report;
+    async_dial(ctx, cmd.host, cmd.port, cmd.options, [](boost::system::error_code, tcp::socket) {});
+    ctx.run();
+
+    const exit_code code = exit_code_for(report.error, report.attempts.size());
+    if (cmd.json) {
+        write_json(std::cout, cmd.host, cmd.port, report, code);
+        return code;
+    }
+    if (cmd.trace) {
+        std::cout << "happy-dial " << cmd.host << " " << cmd.port << "\n";
+        draw_timeline(std::cout, rows_for(report), to_ms(report.elapsed));
+    }
+    if (code == connected) {
+        const auto& w = report.attempts[*report.winner];
+        std::cout << "connected to " << w.endpoint << " ("
+                  << (w.endpoint.address().is_v6() ? "IPv6" : "IPv4") << ") in "
+                  << format_ms(to_ms(report.elapsed)) << " ms, attempt "
+                  << (*report.winner + 1) << " of " << report.attempts.size() << "\n";
+    } else {
+        explain_failure(std::cerr, cmd, report, code);
+    }
+    return code;
+}
