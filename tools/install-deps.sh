@@ -11,6 +11,7 @@ packages=(
   libbenchmark-dev     # Google Benchmark for bench/
   iproute2             # ip netns for the scenario suite
   nftables             # per-address black hole / refuse / counters in namespaces
+  libssl-dev           # the asio::ssl TLS example
 )
 
 missing=()

@@ -184,6 +184,7 @@ TEST_CASE("fds: back to baseline after success, failure and timeout", "[op][fd]"
     const int fds = open_fd_count();
     {
         asio::io_context ctx;
+        asio::steady_timer reactor(ctx);  // creates the io_context's own descriptors now
         dial_options options;
         options.connection_attempt_delay = 20ms;
         auto f = async_dial(ctx, std::vector<tcp::endpoint>{hole.endpoint(), ok.endpoint()},
