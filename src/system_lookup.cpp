@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <algorithm>
 #include <cctype>
 
 namespace happy_dial::detail {
@@ -70,12 +71,11 @@ boost::system::error_code check_service(std::string_view service,
     if (!numeric) {
         return {};  // a name: getaddrinfo decides (service_not_found -> invalid_service)
     }
-    if (service.size() > 5) {
-        return error::invalid_service;
-    }
+    // Saturating, so leading zeros ("00080" is port 80, as getaddrinfo reads it) and any length
+    // are fine: a value past 65535 stays past it (issue #7; a length check rejected "000080").
     unsigned value = 0;
     for (const char c : service) {
-        value = value * 10 + static_cast<unsigned>(c - '0');
+        value = std::min(value * 10 + static_cast<unsigned>(c - '0'), 65536u);
     }
     if (value == 0 || value > 65535) {
         return error::invalid_service;

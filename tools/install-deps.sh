@@ -11,7 +11,11 @@ packages=(
   libbenchmark-dev     # Google Benchmark for bench/
   iproute2             # ip netns for the scenario suite
   nftables             # per-address black hole / refuse / counters in namespaces
+  iptables             # ip(6)tables NFQUEUE for the scenario suite's SYN queue (per-address latency)
   libssl-dev           # the asio::ssl TLS example
+  doxygen              # the API reference (cmake --build build --target docs)
+  clang                # clang 14 for the libFuzzer targets in fuzz/ (tools/ci-hardening.sh)
+  libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang
 )
 
 missing=()

@@ -7,6 +7,7 @@ build="${1:-build}"
 
 tools/install-deps.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DHAPPY_DIAL_BUILD_BENCHMARKS="${HAPPY_DIAL_BUILD_BENCHMARKS:-ON}" \
   -DHAPPY_DIAL_SANITIZE="${HAPPY_DIAL_SANITIZE:-}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300

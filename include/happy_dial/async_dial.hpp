@@ -39,6 +39,9 @@ namespace detail {
 template <endpoint_range R>
 std::vector<tcp::endpoint> to_endpoints(const R& range) {
     std::vector<tcp::endpoint> out;
+    if constexpr (std::forward_iterator<decltype(std::begin(range))>) {
+        out.reserve(static_cast<std::size_t>(std::distance(std::begin(range), std::end(range))));
+    }
     for (const auto& e : range) {
         out.push_back(static_cast<tcp::endpoint>(e));
     }

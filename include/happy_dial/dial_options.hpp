@@ -7,6 +7,7 @@
 #include <boost/asio/ip/resolver_base.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -59,18 +60,31 @@ struct dial_options {
     std::shared_ptr<dial_transport> transport;
 };
 
+namespace detail {
+/// Milliseconds to the engine's nanoseconds without overflow: values beyond what validate()
+/// accepts are clamped to just beyond it, so they stay rejected (converted as they are, a count
+/// near the maximum wrapped around, some even to a small positive, accepted value; issue #7).
+inline core::duration saturate(std::chrono::milliseconds value) {
+    constexpr auto bound =
+        std::chrono::duration_cast<std::chrono::milliseconds>(core::limits::absurd) +
+        std::chrono::milliseconds(1);
+    return std::clamp(value, -bound, bound);
+}
+}  // namespace detail
+
 /// The engine's view of `options` (validate() it before use).
 inline core::engine_config to_engine_config(const dial_options& options) {
+    using detail::saturate;
     core::engine_config c;
-    c.resolution_delay = options.resolution_delay;
-    c.connection_attempt_delay = options.connection_attempt_delay;
+    c.resolution_delay = saturate(options.resolution_delay);
+    c.connection_attempt_delay = saturate(options.connection_attempt_delay);
     c.preference = options.family;
     c.first_address_family_count = options.first_address_family_count;
     if (options.timeout) {
-        c.overall_timeout = *options.timeout;
+        c.overall_timeout = saturate(*options.timeout);
     }
     if (options.attempt_timeout) {
-        c.attempt_timeout = *options.attempt_timeout;
+        c.attempt_timeout = saturate(*options.attempt_timeout);
     }
     c.max_concurrent_attempts = options.max_concurrent_attempts;
     c.endpoint_filter = options.endpoint_filter;

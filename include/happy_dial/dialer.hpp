@@ -16,17 +16,23 @@ namespace happy_dial {
 /// (It is where state shared between dials, such as per-destination history, will live.)
 class dialer {
 public:
+    /// The executor of the sockets it makes.
     using executor_type = boost::asio::any_io_executor;
 
+    /// Dials on `executor` with `options`.
     explicit dialer(executor_type executor, dial_options options = {})
         : executor_(std::move(executor)), options_(std::move(options)) {}
 
+    /// Dials on `context`'s executor with `options`.
     template <execution_context_type Context>
     explicit dialer(Context& context, dial_options options = {})
         : dialer(executor_type(context.get_executor()), std::move(options)) {}
 
+    /// The executor of the sockets it makes.
     executor_type get_executor() const noexcept { return executor_; }
+    /// The options every dial uses.
     const dial_options& options() const noexcept { return options_; }
+    /// The options every later dial uses (not thread-safe against dials being started).
     dial_options& options() noexcept { return options_; }
 
     /// async_dial(executor, host, service, options, token).

@@ -15,16 +15,18 @@ namespace happy_dial {
 
 /// One per-family host lookup (RFC 8305 §3: AAAA and A are separate, concurrent queries).
 struct lookup_query {
-    std::string host;
-    std::string service;
-    core::address_family family;
-    boost::asio::ip::resolver_base::flags flags{};
+    std::string host;                               ///< the name to resolve
+    std::string service;                            ///< the service name or port number
+    core::address_family family;                    ///< ipv6 = AAAA query, ipv4 = A query
+    boost::asio::ip::resolver_base::flags flags{};  ///< getaddrinfo flags
 };
 
 /// Performs the lookups and connects of dials whose options name it.
 class dial_transport {
 public:
+    /// Receives one lookup's answer.
     using answer_handler = std::function<void(core::resolution_answer)>;
+    /// Receives one connect's outcome (empty error_code: connected).
     using connect_handler = std::function<void(boost::system::error_code)>;
 
     virtual ~dial_transport() = default;

@@ -1,17 +1,78 @@
 #include <happy_dial/core/address_queue.hpp>
 
+#include <functional>
+
 namespace happy_dial::core {
+
+namespace {
+constexpr std::uint32_t family_bit = 0x80000000u;
+constexpr std::size_t min_slots = 16;
+
+std::size_t slot_of(const endpoint& ep, std::size_t mask) noexcept {
+    return std::hash<endpoint>{}(ep) & mask;
+}
+}  // namespace
 
 address_queue::address_queue(address_family preferred, unsigned first_family_count)
     : preferred_(preferred),
       other_(preferred == address_family::ipv6 ? address_family::ipv4 : address_family::ipv6),
       first_family_count_(first_family_count == 0 ? 1 : first_family_count) {}
 
-bool address_queue::add(const endpoint& ep) {
-    if (!seen_.insert(ep).second) {
-        return false;
+const endpoint& address_queue::at(std::uint32_t ref) const noexcept {
+    return lists_[(ref & family_bit) != 0 ? 1 : 0].items[ref & ~family_bit];
+}
+
+void address_queue::rehash(std::size_t slots) {
+    std::vector<std::uint32_t> table(slots, 0);
+    const std::size_t mask = slots - 1;
+    for (std::size_t f = 0; f < lists_.size(); ++f) {
+        const auto& items = lists_[f].items;
+        for (std::size_t k = 0; k < items.size(); ++k) {
+            std::size_t i = slot_of(items[k], mask);
+            while (table[i] != 0) {
+                i = (i + 1) & mask;
+            }
+            table[i] = (static_cast<std::uint32_t>(k) | (f != 0 ? family_bit : 0u)) + 1u;
+        }
     }
-    list(family_of(ep)).items.push_back(ep);
+    slots_.swap(table);
+}
+
+void address_queue::reserve(std::size_t ipv6, std::size_t ipv4) {
+    if (ipv6 + ipv4 == 0) {
+        return;
+    }
+    auto& l6 = list(address_family::ipv6).items;
+    auto& l4 = list(address_family::ipv4).items;
+    l6.reserve(l6.size() + ipv6);
+    l4.reserve(l4.size() + ipv4);
+    std::size_t slots = slots_.empty() ? min_slots : slots_.size();
+    while (slots < 2 * (added_ + ipv6 + ipv4)) {
+        slots *= 2;
+    }
+    if (slots != slots_.size()) {
+        rehash(slots);
+    }
+}
+
+bool address_queue::add(const endpoint& ep) {
+    if (slots_.size() < 2 * (added_ + 1)) {
+        rehash(slots_.empty() ? min_slots : 2 * slots_.size());
+    }
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = slot_of(ep, mask);
+    for (; slots_[i] != 0; i = (i + 1) & mask) {  // bounded: the table is at most half full
+        if (at(slots_[i] - 1u) == ep) {
+            return false;
+        }
+    }
+    const address_family f = family_of(ep);
+    auto& items = list(f).items;
+    slots_[i] =
+        (static_cast<std::uint32_t>(items.size()) | (static_cast<int>(f) != 0 ? family_bit : 0u)) +
+        1u;
+    items.push_back(ep);
+    ++added_;
     return true;
 }
 

@@ -11,35 +11,40 @@ namespace happy_dial::core {
 
 /// Open a socket and connect it to `target`; report the outcome with on_attempt_result(id, ...).
 struct start_attempt {
-    attempt_id id;
-    endpoint target;
+    attempt_id id;    ///< names the attempt in later events and actions
+    endpoint target;  ///< where to connect
+    /// Equal when every field is.
     friend bool operator==(const start_attempt&, const start_attempt&) = default;
 };
 
 /// Abort attempt `id` and close its socket. The engine treats it as ended at once and ignores
 /// any later report for it, so the driver need not report it back.
 struct cancel_attempt {
-    attempt_id id;
+    attempt_id id;  ///< the attempt to abort
+    /// Equal when every field is.
     friend bool operator==(const cancel_attempt&, const cancel_attempt&) = default;
 };
 
 /// Call on_timer() at `at` (replaces any earlier wake-up). A wake-up that fired is spent: the
 /// engine asks for a new one when it needs it and sends no cancel_timer for a spent one.
 struct set_timer {
-    time_point at;
+    time_point at;  ///< when to call on_timer()
+    /// Equal when every field is.
     friend bool operator==(const set_timer&, const set_timer&) = default;
 };
 
 /// Drop the pending wake-up.
 struct cancel_timer {
+    /// Always equal.
     friend bool operator==(const cancel_timer&, const cancel_timer&) = default;
 };
 
 /// The dial is over. `winner` holds the connected attempt on success; otherwise `error` says why.
 /// No action follows this one.
 struct dial_done {
-    error_code error;
-    std::optional<attempt_id> winner;
+    error_code error;                  ///< empty on success
+    std::optional<attempt_id> winner;  ///< the attempt whose socket is the result
+    /// Equal when every field is.
     friend bool operator==(const dial_done&, const dial_done&) = default;
 };
 

@@ -5,8 +5,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
 namespace happy_dial::core {
@@ -18,11 +18,16 @@ namespace happy_dial::core {
 /// part exactly where a complete list would have put it (§6). Each operation is O(1) amortized.
 class address_queue {
 public:
+    /// An empty queue that tries `preferred` first and interleaves after `first_family_count`.
     address_queue(address_family preferred, unsigned first_family_count);
 
     /// Adds `ep` unless it was ever added before (duplicates are removed, §4). Returns whether
     /// it was added.
     bool add(const endpoint& ep);
+
+    /// Makes room for `ipv6` and `ipv4` more addresses, so that adding them allocates nothing
+    /// (one answer costs a constant number of allocations, however long it is).
+    void reserve(std::size_t ipv6, std::size_t ipv4);
 
     /// The next address to try, taking it out of the queue. `allow_other` false restricts the
     /// choice to the preferred family (used while the Resolution Delay runs, §3).
@@ -31,12 +36,15 @@ public:
     /// Whether pop(allow_other) would return an address.
     bool has_next(bool allow_other) const noexcept;
 
+    /// Addresses not handed out yet, of both families.
     std::size_t untried() const noexcept { return untried(preferred_) + untried(other_); }
+    /// Addresses of family `f` not handed out yet.
     std::size_t untried(address_family f) const noexcept;
 
     /// Forgets every untried address (after a win or a cancellation).
     void clear() noexcept;
 
+    /// The family tried first.
     address_family preferred() const noexcept { return preferred_; }
 
 private:
@@ -50,12 +58,18 @@ private:
         return lists_[static_cast<int>(f)];
     }
     address_family desired_family() const noexcept;
+    const endpoint& at(std::uint32_t ref) const noexcept;
+    void rehash(std::size_t slots);
 
     address_family preferred_;
     address_family other_;
     unsigned first_family_count_;
     std::array<family_list, 2> lists_;
-    std::unordered_set<endpoint> seen_;
+    // Every address ever added (duplicate detection, §4): an open-addressing table of
+    // references into lists_ (family in the top bit, index below; 0 = empty slot, else ref + 1).
+    // Kept at most half full; it grows by doubling, or once per answer through reserve().
+    std::vector<std::uint32_t> slots_;
+    std::size_t added_ = 0;
 };
 
 }  // namespace happy_dial::core

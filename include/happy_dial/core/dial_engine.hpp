@@ -21,8 +21,8 @@ struct resolution_answer {
     /// The query this answer completes; empty for addresses not tied to a query (ranges,
     /// literals, hints), which the engine merges without waiting on anything.
     std::optional<address_family> family;
-    std::vector<endpoint> endpoints;
-    error_code error;
+    std::vector<endpoint> endpoints;  ///< the addresses, in the resolver's order
+    error_code error;                 ///< the lookup's error; empty for positive and NODATA
 };
 
 /// Decides which address to try when, what to cancel, when to stop and which error to report.
@@ -41,6 +41,7 @@ public:
     /// Starts a dial that waits for answers to the queries of `expected` families. An empty
     /// list with no later answer fails with error::no_endpoints.
     void start(time_point now, std::initializer_list<address_family> expected);
+    /// As above, with the expected families in a vector.
     void start(time_point now, const std::vector<address_family>& expected);
 
     /// Starts a dial over a known list of endpoints (no resolution, no Resolution Delay).
@@ -61,8 +62,11 @@ public:
     /// The next action to carry out, or nothing when the engine waits for an event.
     std::optional<action> next_action();
 
+    /// Whether dial_done was issued.
     bool done() const noexcept { return finished_; }
+    /// Every answer and attempt so far.
     const dial_trace& trace() const noexcept { return trace_; }
+    /// The normalized configuration in force.
     const engine_config& config() const noexcept { return config_; }
 
 private:

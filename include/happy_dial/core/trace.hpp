@@ -21,11 +21,11 @@ const char* to_string(attempt_outcome o) noexcept;
 
 /// One connection attempt, as the engine saw it.
 struct attempt_record {
-    attempt_id id = 0;
-    endpoint target;
-    time_point started;
-    std::optional<time_point> ended;
-    attempt_outcome outcome = attempt_outcome::pending;
+    attempt_id id = 0;                ///< dense, in start order
+    endpoint target;                  ///< the address attempted
+    time_point started;               ///< when start_attempt was issued
+    std::optional<time_point> ended;  ///< when it ended, as the engine saw it
+    attempt_outcome outcome = attempt_outcome::pending;  ///< how it ended
     error_code error;  ///< the attempt's own error (empty when it won or is pending)
 };
 
@@ -33,17 +33,17 @@ struct attempt_record {
 struct answer_record {
     /// The query this answer completes; empty for endpoints given directly (ranges, literals).
     std::optional<address_family> family;
-    time_point at;
+    time_point at;              ///< when it arrived
     std::size_t addresses = 0;  ///< addresses in the answer
     std::size_t accepted = 0;   ///< of those, new, valid, allowed by family policy and filter
-    error_code error;
+    error_code error;           ///< the lookup's error, if any
 };
 
 /// The whole story of a dial.
 struct dial_trace {
-    time_point started;
-    std::vector<answer_record> answers;
-    std::vector<attempt_record> attempts;
+    time_point started;                    ///< when the dial started
+    std::vector<answer_record> answers;    ///< in arrival order
+    std::vector<attempt_record> attempts;  ///< indexed by attempt_id
 };
 
 }  // namespace happy_dial::core

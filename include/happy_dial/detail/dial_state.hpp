@@ -95,8 +95,6 @@ public:
           options_(std::move(options)),
           config_error_(core::validate(to_engine_config(options_))),
           engine_(to_engine_config(options_)),
-          timer_(io_executor),
-          keepalive_(io_executor),
           io_work_(io_executor),
           handler_work_(asio::get_associated_executor(handler_, io_executor)) {}
 
@@ -219,9 +217,10 @@ private:
     // this timer keeps the state (and the io_context's work count) alive until the answers are
     // in or the dial ends.
     void keep_alive_during_lookups() {
-        keepalive_.expires_at(asio::steady_timer::time_point::max());
+        keepalive_.emplace(io_executor_);
+        keepalive_->expires_at(asio::steady_timer::time_point::max());
         ++outstanding_;
-        keepalive_.async_wait(
+        keepalive_->async_wait(
             bind([self = this->shared_from_this()](boost::system::error_code) mutable {
                 auto* s = self.get();
                 --s->outstanding_;
@@ -231,8 +230,8 @@ private:
 
     void on_answer(lookup_ticket& ticket, core::resolution_answer answer) {
         ticket.target = nullptr;
-        if (++answers_ == tickets_.size()) {
-            keepalive_.cancel();
+        if (++answers_ == tickets_.size() && keepalive_) {
+            keepalive_->cancel();
         }
         auto self = this->shared_from_this();
         engine_.on_answer(core::clock::now(), std::move(answer));
@@ -336,9 +335,12 @@ private:
 
     void execute(const self_ptr& self, const core::set_timer& a) {
         const unsigned generation = ++timer_generation_;
-        timer_.expires_at(a.at);  // cancels an earlier wait, whose handler then sees a stale gen
+        if (!timer_) {
+            timer_.emplace(io_executor_);
+        }
+        timer_->expires_at(a.at);  // cancels an earlier wait, whose handler then sees a stale gen
         ++outstanding_;
-        timer_.async_wait(
+        timer_->async_wait(
             bind([self = self_ptr(self), generation](boost::system::error_code ec) mutable {
                 auto* s = self.get();
                 s->on_timer(std::move(self), generation, ec);
@@ -347,7 +349,9 @@ private:
 
     void execute(const self_ptr&, const core::cancel_timer&) {
         ++timer_generation_;
-        timer_.cancel();
+        if (timer_) {
+            timer_->cancel();
+        }
     }
 
     void execute(const self_ptr&, const core::dial_done& a) {
@@ -369,8 +373,12 @@ private:
             result_socket_.emplace(std::move(sockets_[*winner]));
         }
         ++timer_generation_;
-        timer_.cancel();
-        keepalive_.cancel();
+        if (timer_) {
+            timer_->cancel();
+        }
+        if (keepalive_) {
+            keepalive_->cancel();
+        }
         release_lookups();
     }
 
@@ -437,8 +445,11 @@ private:
     boost::system::error_code config_error_;
     core::dial_engine engine_;
     dial_request request_;
-    asio::steady_timer timer_;
-    asio::steady_timer keepalive_;
+    // Created on first use: a dial whose first attempt connects at once needs neither, and an
+    // I/O object constructed from an any_io_executor costs a std::any allocation and a
+    // service-registry lookup.
+    std::optional<asio::steady_timer> timer_;
+    std::optional<asio::steady_timer> keepalive_;
     asio::executor_work_guard<asio::any_io_executor> io_work_;
     asio::executor_work_guard<handler_executor> handler_work_;
     std::deque<tcp::socket> sockets_;  // by attempt id; a deque keeps references stable

@@ -31,15 +31,15 @@ enum class behaviour {
 
 /// One connection attempt the mock network saw.
 struct connect_record {
-    boost::asio::ip::tcp::endpoint target;
-    std::chrono::steady_clock::time_point at;
+    boost::asio::ip::tcp::endpoint target;     ///< the scripted address attempted
+    std::chrono::steady_clock::time_point at;  ///< when the attempt reached the mock
 };
 
 /// One lookup the mock network saw.
 struct lookup_record {
-    std::string host;
-    core::address_family family;
-    std::chrono::steady_clock::time_point at;
+    std::string host;                          ///< the name looked up
+    core::address_family family;               ///< AAAA (ipv6) or A (ipv4)
+    std::chrono::steady_clock::time_point at;  ///< when the query reached the mock
 };
 
 /// Declare endpoints and resolver answers, then dial with `options()`:
@@ -83,7 +83,9 @@ public:
     /// `base` with this network as its transport.
     dial_options options(dial_options base = {});
 
+    /// Every connection attempt seen so far.
     std::vector<connect_record> connects() const;
+    /// Every lookup seen so far.
     std::vector<lookup_record> lookups() const;
     /// Attempts started and not yet finished or cancelled.
     std::size_t pending_connects() const;
@@ -95,6 +97,7 @@ public:
                        connect_handler done) override;
     void cancel_connect(boost::asio::ip::tcp::socket& socket) override;
 
+    /// Use create(): the network must be owned by a shared_ptr.
     explicit mock_network(boost::asio::any_io_executor executor);
     ~mock_network() override;
 

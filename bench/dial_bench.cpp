@@ -1,0 +1,497 @@
+// happy_dial::async_dial against plain asio::async_connect on loopback: healthy single and dual
+// stack latency, heap allocations per dial, 10,000 concurrent dials, and cancellation cost.
+//
+// Every figure is a ratio against plain asio::async_connect measured in the same run: the two
+// are interleaved dial by dial (alternating which goes first) on the same io_context and the
+// same listeners, so drift of the shared machine hits both alike. The figures are Google
+// Benchmark user counters; bench/report.py turns the JSON into tables and plots.
+#include "bench_support.hpp"
+
+#include <happy_dial/happy_dial.hpp>
+
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <malloc.h>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace happy_dial::bench;
+using results_type = tcp::resolver::results_type;
+using boost::system::error_code;
+
+results_type make_results(const std::vector<tcp::endpoint>& eps) {
+    return results_type::create(eps.begin(), eps.end(), "localhost", "bench");
+}
+
+// One plain dial + close: asio::async_connect over resolver results, the handler closes the
+// socket. Returns the wall time in ns, or a negative value on failure.
+double plain_dial(asio::io_context& ctx, const results_type& results) {
+    bool ok = false;
+    const auto t0 = bench_clock::now();
+    tcp::socket socket(ctx);
+    asio::async_connect(socket, results, [&](error_code ec, const tcp::endpoint&) {
+        ok = !ec;
+        socket.close();
+    });
+    ctx.run();
+    const auto t1 = bench_clock::now();
+    ctx.restart();
+    return ok ? ns_since(t0, t1) : -1.0;
+}
+
+// The same with happy_dial::async_dial over the same resolver results.
+double happy_dial_once(asio::io_context& ctx,
+                       const results_type& results,
+                       const happy_dial::dial_options& options) {
+    bool ok = false;
+    const auto t0 = bench_clock::now();
+    happy_dial::async_dial(ctx, results, options, [&](error_code ec, tcp::socket socket) {
+        ok = !ec;
+        socket.close();
+    });
+    ctx.run();
+    const auto t1 = bench_clock::now();
+    ctx.restart();
+    return ok ? ns_since(t0, t1) : -1.0;
+}
+
+// Accepts (and closes) the connections the last dial made; returns how many there were.
+std::size_t collect(std::vector<std::unique_ptr<accepting_listener>>& listeners) {
+    std::size_t n = 0;
+    for (int round = 0; round < 1000 && n == 0; ++round) {  // bounded: ~1 s at most
+        for (auto& l : listeners) {
+            n += l->drain(std::chrono::milliseconds(0));
+        }
+        if (n == 0) {
+            listeners.front()->drain(std::chrono::milliseconds(1), 0);
+        }
+    }
+    return n;
+}
+
+// A listener set: `ports` listener ports per family. Dials rotate over them so that no
+// destination sees more than a fraction of the connects (TIME_WAIT / ephemeral ports).
+struct targets {
+    std::vector<std::unique_ptr<accepting_listener>> listeners;
+    std::vector<results_type> rotation;  // one resolver result set per port group
+
+    targets(bool dual, int ports) {
+        for (int i = 0; i < ports; ++i) {
+            std::vector<tcp::endpoint> eps;
+            if (dual) {
+                listeners.push_back(std::make_unique<accepting_listener>(loopback_v6));
+                eps.push_back(listeners.back()->endpoint());
+            }
+            listeners.push_back(std::make_unique<accepting_listener>(loopback_v4));
+            eps.push_back(listeners.back()->endpoint());
+            rotation.push_back(make_results(eps));
+        }
+    }
+};
+
+// ---- Healthy path: one endpoint, or ::1 and 127.0.0.1 both accepting -----------------------
+
+void healthy(benchmark::State& state, bool dual) {
+    if (dual && !has_ipv6_loopback()) {
+        state.SkipWithError("no IPv6 loopback");
+        return;
+    }
+    asio::io_context ctx;
+    targets t(dual, 8);
+    const happy_dial::dial_options options;
+    std::vector<double> plain_ns;
+    std::vector<double> happy_ns;
+    std::size_t plain_conns = 0;
+    std::size_t happy_conns = 0;
+    std::size_t i = 0;
+
+    for (int w = 0; w < 200; ++w) {  // warm the allocator caches and the kernel
+        plain_dial(ctx, t.rotation[w % t.rotation.size()]);
+        collect(t.listeners);
+        happy_dial_once(ctx, t.rotation[w % t.rotation.size()], options);
+        collect(t.listeners);
+    }
+    for (auto _ : state) {
+        const auto& r = t.rotation[i % t.rotation.size()];
+        const bool happy_first = (i++ & 1) != 0;
+        for (int k = 0; k < 2; ++k) {
+            if ((k == 0) == happy_first) {
+                const double ns = happy_dial_once(ctx, r, options);
+                happy_conns += collect(t.listeners);
+                if (ns < 0) {
+                    state.SkipWithError("happy_dial failed");
+                    return;
+                }
+                happy_ns.push_back(ns);
+            } else {
+                const double ns = plain_dial(ctx, r);
+                plain_conns += collect(t.listeners);
+                if (ns < 0) {
+                    state.SkipWithError("asio::async_connect failed");
+                    return;
+                }
+                plain_ns.push_back(ns);
+            }
+        }
+    }
+
+    // Attempts per dial, from the dial report (a separate pass: the report costs time).
+    std::size_t attempts = 0;
+    const std::size_t report_dials = quick_mode() ? 5 : 200;
+    for (std::size_t k = 0; k < report_dials; ++k) {
+        happy_dial::dial_report report;
+        auto with_report = options;
+        with_report.report = &report;
+        happy_dial_once(ctx, t.rotation[k % t.rotation.size()], with_report);
+        collect(t.listeners);
+        attempts += report.attempts.size();
+    }
+
+    const double dials = static_cast<double>(happy_ns.size());
+    std::vector<double> p = plain_ns;
+    std::vector<double> h = happy_ns;
+    const double plain_median = quantile(p, 0.5);
+    const double happy_median = quantile(h, 0.5);
+    state.counters["plain_median_ns"] = plain_median;
+    state.counters["happy_median_ns"] = happy_median;
+    state.counters["ratio_median"] = happy_median / plain_median;
+    // The ratio of per-pair times, so that slow phases of the machine cancel out pair by pair.
+    std::vector<double> pair_ratio;
+    for (std::size_t k = 0; k < happy_ns.size() && k < plain_ns.size(); ++k) {
+        pair_ratio.push_back(happy_ns[k] / plain_ns[k]);
+    }
+    state.counters["ratio_pairwise_median"] = quantile(pair_ratio, 0.5);
+    state.counters["happy_connections_per_dial"] = static_cast<double>(happy_conns) / dials;
+    state.counters["plain_connections_per_dial"] =
+        static_cast<double>(plain_conns) / static_cast<double>(plain_ns.size());
+    state.counters["happy_attempts_per_dial"] =
+        static_cast<double>(attempts) / static_cast<double>(report_dials);
+    publish_distribution(state, "plain", std::move(plain_ns));
+    publish_distribution(state, "happy", std::move(happy_ns));
+}
+
+// ---- Heap allocations per dial, as the address count grows ---------------------------------
+
+// `n` endpoints; the first is an accepting listener, so each dial makes exactly one attempt.
+// The rest are 127.0.0.x addresses that are never tried (they stay queued behind the winner).
+void allocations(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    asio::io_context ctx;
+    std::vector<std::unique_ptr<accepting_listener>> listeners;
+    listeners.push_back(std::make_unique<accepting_listener>(loopback_v4));
+    std::vector<tcp::endpoint> eps{listeners.front()->endpoint()};
+    for (std::size_t k = 1; k < n; ++k) {
+        const asio::ip::address_v4 a(0x7f000000u + 1u + static_cast<unsigned>(k));  // 127.0.x.y
+        eps.emplace_back(a, listeners.front()->endpoint().port());
+    }
+    const auto results = make_results(eps);
+    const happy_dial::dial_options options;
+
+    struct tally_pair {
+        heap_counts heap;
+        alloc_tally assoc;
+    };
+    auto run_plain = [&](alloc_tally& tally) {
+        tcp::socket socket(ctx);
+        asio::async_connect(
+            socket,
+            results,
+            asio::bind_allocator(counting_allocator<void>(&tally),
+                                 [&](error_code, const tcp::endpoint&) { socket.close(); }));
+        ctx.run();
+        ctx.restart();
+    };
+    auto run_happy = [&](alloc_tally& tally) {
+        happy_dial::async_dial(
+            ctx,
+            results,
+            options,
+            asio::bind_allocator(counting_allocator<void>(&tally),
+                                 [](error_code, tcp::socket socket) { socket.close(); }));
+        ctx.run();
+        ctx.restart();
+    };
+    for (int w = 0; w < 50; ++w) {
+        alloc_tally ignored;
+        run_plain(ignored);
+        collect(listeners);
+        run_happy(ignored);
+        collect(listeners);
+    }
+    double plain_new = 0, plain_bytes = 0, plain_assoc = 0, plain_assoc_bytes = 0;
+    double happy_new = 0, happy_bytes = 0, happy_assoc = 0, happy_assoc_bytes = 0;
+    std::size_t dials = 0;
+    for (auto _ : state) {
+        alloc_tally tp;
+        heap_counting(true);
+        const auto p0 = heap_snapshot();
+        run_plain(tp);
+        const auto p1 = heap_snapshot();
+        heap_counting(false);
+        collect(listeners);
+        alloc_tally th;
+        heap_counting(true);
+        const auto h0 = heap_snapshot();
+        run_happy(th);
+        const auto h1 = heap_snapshot();
+        heap_counting(false);
+        collect(listeners);
+        plain_new += static_cast<double>(p1.allocations - p0.allocations);
+        plain_bytes += static_cast<double>(p1.bytes - p0.bytes);
+        plain_assoc += static_cast<double>(tp.allocations);
+        plain_assoc_bytes += static_cast<double>(tp.bytes);
+        happy_new += static_cast<double>(h1.allocations - h0.allocations);
+        happy_bytes += static_cast<double>(h1.bytes - h0.bytes);
+        happy_assoc += static_cast<double>(th.allocations);
+        happy_assoc_bytes += static_cast<double>(th.bytes);
+        ++dials;
+    }
+    const double d = static_cast<double>(dials);
+    state.counters["addresses"] = static_cast<double>(n);
+    state.counters["plain_new_per_dial"] = plain_new / d;
+    state.counters["plain_new_bytes_per_dial"] = plain_bytes / d;
+    state.counters["plain_assoc_allocs_per_dial"] = plain_assoc / d;
+    state.counters["plain_assoc_bytes_per_dial"] = plain_assoc_bytes / d;
+    state.counters["happy_new_per_dial"] = happy_new / d;
+    state.counters["happy_new_bytes_per_dial"] = happy_bytes / d;
+    state.counters["happy_assoc_allocs_per_dial"] = happy_assoc / d;
+    state.counters["happy_assoc_bytes_per_dial"] = happy_assoc_bytes / d;
+}
+
+// ---- 10,000 dials in flight on one io_context ---------------------------------------------
+
+void concurrency(benchmark::State& state) {
+    const std::size_t wanted = quick_mode() ? 200 : static_cast<std::size_t>(state.range(0));
+    const std::size_t limit = raise_fd_limit(wanted + 1024);
+    const std::size_t dials = limit > 1024 ? std::min(wanted, limit - 1024) : 0;
+    if (dials == 0) {
+        state.SkipWithError("RLIMIT_NOFILE too low");
+        return;
+    }
+    // somaxconn caps each backlog (4096 on Debian): enough listeners that no accept queue fills.
+    const std::size_t listener_count = dials / 1024 + 2;
+    asio::io_context ctx;
+    std::vector<std::unique_ptr<accepting_listener>> listeners;
+    std::vector<tcp::endpoint> eps;
+    for (std::size_t k = 0; k < listener_count; ++k) {
+        listeners.push_back(std::make_unique<accepting_listener>(loopback_v4));
+        eps.push_back(listeners.back()->endpoint());
+    }
+    std::vector<results_type> results;
+    for (const auto& e : eps) {
+        results.push_back(make_results({e}));
+    }
+    const happy_dial::dial_options options;
+    auto drain = [&] {
+        std::size_t n = 0;
+        for (auto& l : listeners) {
+            n += l->drain(std::chrono::milliseconds(0));
+        }
+        return n;
+    };
+
+    struct batch {
+        double ns = 0;
+        double rss_per_dial = 0;
+        double heap_per_dial = 0;
+        std::size_t ok = 0;
+    };
+    // Starts all dials, measures memory while they are pending, runs them to completion.
+    auto run_batch = [&](bool happy) {
+        batch b;
+        std::vector<tcp::socket> plain_sockets;
+        plain_sockets.reserve(dials);
+        ::malloc_trim(0);
+        const auto rss0 = rss_bytes();
+        heap_counting(true);
+        const auto heap0 = heap_snapshot();
+        const auto t0 = bench_clock::now();
+        for (std::size_t k = 0; k < dials; ++k) {
+            const auto& r = results[k % results.size()];
+            if (happy) {
+                happy_dial::async_dial(ctx, r, options, [&b](error_code ec, tcp::socket s) {
+                    b.ok += !ec;
+                    s.close();
+                });
+            } else {
+                auto& s = plain_sockets.emplace_back(ctx);
+                asio::async_connect(s, r, [&b, &s](error_code ec, const tcp::endpoint&) {
+                    b.ok += !ec;
+                    s.close();
+                });
+            }
+        }
+        const auto t1 = bench_clock::now();
+        const auto heap1 = heap_snapshot();
+        heap_counting(false);
+        const auto rss1 = rss_bytes();
+        const auto t2 = bench_clock::now();
+        ctx.run();
+        const auto t3 = bench_clock::now();
+        ctx.restart();
+        b.ns = ns_since(t0, t1) + ns_since(t2, t3);
+        b.rss_per_dial = (static_cast<double>(rss1) - static_cast<double>(rss0)) / dials;
+        b.heap_per_dial =
+            static_cast<double>(heap1.live_bytes - heap0.live_bytes) / static_cast<double>(dials);
+        return b;
+    };
+
+    std::vector<double> plain_ns, happy_ns, plain_rss, happy_rss, plain_heap, happy_heap;
+    std::size_t i = 0;
+    std::size_t accepted = 0;
+    std::size_t expected = 0;
+    for (auto _ : state) {
+        const bool happy_first = (i++ & 1) != 0;
+        for (int k = 0; k < 2; ++k) {
+            const bool happy = (k == 0) == happy_first;
+            const batch b = run_batch(happy);
+            accepted += drain();
+            expected += dials;
+            if (b.ok != dials) {
+                state.SkipWithError("a dial failed");
+                return;
+            }
+            (happy ? happy_ns : plain_ns).push_back(b.ns);
+            (happy ? happy_rss : plain_rss).push_back(b.rss_per_dial);
+            (happy ? happy_heap : plain_heap).push_back(b.heap_per_dial);
+        }
+    }
+    const double plain_t = quantile(plain_ns, 0.5);
+    const double happy_t = quantile(happy_ns, 0.5);
+    state.counters["dials"] = static_cast<double>(dials);
+    state.counters["plain_total_ms"] = plain_t / 1e6;
+    state.counters["happy_total_ms"] = happy_t / 1e6;
+    state.counters["ratio_total"] = happy_t / plain_t;
+    state.counters["plain_rss_per_pending_dial_B"] = quantile(plain_rss, 0.5);
+    state.counters["happy_rss_per_pending_dial_B"] = quantile(happy_rss, 0.5);
+    state.counters["plain_heap_per_pending_dial_B"] = quantile(plain_heap, 0.5);
+    state.counters["happy_heap_per_pending_dial_B"] = quantile(happy_heap, 0.5);
+    state.counters["accepted_per_dial"] =
+        expected ? static_cast<double>(accepted) / static_cast<double>(expected) : 0.0;
+}
+
+// ---- Cancellation: a dial racing 4 black-holed endpoints, cancelled -------------------------
+
+void cancellation(benchmark::State& state) {
+    asio::io_context ctx;
+    const bool v6 = has_ipv6_loopback();
+    std::vector<std::unique_ptr<black_hole>> holes;
+    std::vector<tcp::endpoint> eps;
+    for (int k = 0; k < 4; ++k) {
+        holes.push_back(
+            std::make_unique<black_hole>((v6 && k % 2 == 0) ? loopback_v6 : loopback_v4));
+        eps.push_back(holes.back()->endpoint());
+    }
+    const auto results = make_results(eps);
+    std::size_t started = 0;
+    happy_dial::dial_options options;
+    options.connection_attempt_delay = std::chrono::milliseconds(10);  // all 4 racing by 30 ms
+    options.socket_setup = [&started](tcp::socket&, const tcp::endpoint&, error_code&) {
+        ++started;
+    };
+
+    // Starts a dial, cancels it (terminal) 50 ms later; returns ns from emit() to completion.
+    auto one = [&](bool happy) {
+        asio::cancellation_signal signal;
+        bench_clock::time_point emitted{}, completed{};
+        error_code result;
+        tcp::socket plain_socket(ctx);
+        if (happy) {
+            happy_dial::async_dial(
+                ctx,
+                results,
+                options,
+                asio::bind_cancellation_slot(signal.slot(), [&](error_code ec, tcp::socket) {
+                    completed = bench_clock::now();
+                    result = ec;
+                }));
+        } else {
+            asio::async_connect(plain_socket,
+                                results,
+                                asio::bind_cancellation_slot(
+                                    signal.slot(), [&](error_code ec, const tcp::endpoint&) {
+                                        completed = bench_clock::now();
+                                        result = ec;
+                                    }));
+        }
+        asio::steady_timer timer(ctx, std::chrono::milliseconds(50));
+        timer.async_wait([&](error_code) {
+            emitted = bench_clock::now();
+            signal.emit(asio::cancellation_type::terminal);
+        });
+        ctx.run();
+        ctx.restart();
+        return result == asio::error::operation_aborted ? ns_since(emitted, completed) : -1.0;
+    };
+
+    one(true);
+    one(false);
+    started = 0;
+    std::vector<double> plain_ns, happy_ns;
+    std::size_t i = 0;
+    for (auto _ : state) {
+        const bool happy_first = (i++ & 1) != 0;
+        for (int k = 0; k < 2; ++k) {
+            const bool happy = (k == 0) == happy_first;
+            const double ns = one(happy);
+            if (ns < 0) {
+                state.SkipWithError("the dial did not end with operation_aborted");
+                return;
+            }
+            (happy ? happy_ns : plain_ns).push_back(ns);
+        }
+    }
+    const double p = quantile(plain_ns, 0.5);
+    const double h = quantile(happy_ns, 0.5);
+    state.counters["plain_cancel_median_ns"] = p;
+    state.counters["happy_cancel_median_ns"] = h;
+    state.counters["ratio_median"] = h / p;
+    state.counters["happy_attempts_racing"] =
+        static_cast<double>(started) / static_cast<double>(happy_ns.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    parse_quick_flag(argc, argv);
+    const bool quick = quick_mode();
+    auto timed = [quick](benchmark::internal::Benchmark* b, double seconds) {
+        if (quick) {
+            b->Iterations(2);
+        } else {
+            b->MinTime(seconds);
+        }
+        b->Unit(benchmark::kMicrosecond);
+    };
+    timed(benchmark::RegisterBenchmark("healthy_single", healthy, false), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_dual_stack", healthy, true), 4.0);
+    auto* alloc = benchmark::RegisterBenchmark("allocations", allocations);
+    for (int n : {1, 2, 4, 8, 16, 64, 512}) {
+        alloc->Arg(n);
+    }
+    alloc->Iterations(quick ? 2 : 500)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("concurrent_dials", concurrency)
+        ->Arg(10000)
+        ->Iterations(quick ? 1 : 6)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("cancel_4_black_holes", cancellation)
+        ->Iterations(quick ? 1 : 40)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+        return 1;
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

@@ -1,0 +1,85 @@
+// One scenario: a name, its addresses with their impairments, how the name resolves, the dial
+// options; and what happened, measured by the test and by the kernel.
+#pragma once
+
+#include "netns/bench.hpp"
+
+#include <happy_dial/happy_dial.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace happy_dial::netns {
+
+using std::chrono::milliseconds;
+
+/// How the scenario's name is resolved inside the namespace.
+enum class name_source {
+    hosts_file,  ///< /etc/hosts (answers at once)
+    dns,         ///< the scripted DNS server (per-family delay or loss)
+};
+
+/// When the DNS server answers one record type (name_source::dns only).
+struct answer_timing {
+    milliseconds delay{0};
+    bool lost = false;  ///< never answered (glibc gives up after 1 s: see resolv.conf)
+};
+inline answer_timing answered_after(milliseconds d) {
+    return {d, false};
+}
+inline answer_timing never_answered() {
+    return {milliseconds(0), true};
+}
+
+struct scenario {
+    std::string host;                 ///< e.g. "dual.hd.test"
+    std::vector<address_setup> ipv6;  ///< the AAAA answer, in order
+    std::vector<address_setup> ipv4;  ///< the A answer, in order
+    name_source source = name_source::hosts_file;
+    answer_timing aaaa;          ///< DNS only
+    answer_timing a;             ///< DNS only
+    dial_options options;        ///< report is filled in by run()
+    milliseconds give_up{5000};  ///< the test stops waiting for the dial after this
+};
+
+/// Everything measured during one dial.
+struct outcome {
+    bool completed = false;
+    boost::system::error_code error;
+    std::optional<boost::asio::ip::tcp::endpoint> connected;  ///< remote endpoint of the socket
+    std::chrono::nanoseconds elapsed{};  ///< measured by the test around async_dial
+    dial_report report;
+    std::map<boost::asio::ip::address, std::uint64_t> syns;  ///< nftables counters
+    std::vector<syn_queue::entry> syn_log;                   ///< SYN queue, in order
+    std::vector<dns_server::query> dns_queries;
+    std::chrono::steady_clock::time_point started;
+
+    double elapsed_ms() const;
+    /// The connected address as a string, "" on failure.
+    std::string winner() const;
+    /// Kernel-counted SYNs to addresses of one family / to one address.
+    std::uint64_t syns_v6() const;
+    std::uint64_t syns_v4() const;
+    std::uint64_t syns_to(std::string_view address) const;
+    /// SYNs logged by the SYN queue for one family (a cross-check of the counters).
+    std::uint64_t queued_syns(bool v6) const;
+    /// When the first SYN to `address` left, in ms after the dial started (-1: none).
+    double first_syn_ms(std::string_view address) const;
+    /// Offset in ms of the first answer of `family` in the report (-1: none yet).
+    double answer_ms(address_family family) const;
+
+    /// The whole record: answers, attempts, SYNs and DNS queries, for failure messages.
+    std::string describe() const;
+};
+
+/// Runs the scenario on the bench and returns what happened. Prints a one-line summary.
+outcome run(const std::string& title, scenario s);
+
+/// Milliseconds of a report offset.
+inline double ms(std::chrono::nanoseconds d) {
+    return static_cast<double>(d.count()) / 1e6;
+}
+
+}  // namespace happy_dial::netns

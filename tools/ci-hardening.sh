@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Hardening CI (issue #7, docs/reliability.md): the unit, operation, fault and stress tests under
+# AddressSanitizer + UndefinedBehaviorSanitizer (build-asan) and under ThreadSanitizer
+# (build-tsan), then the libFuzzer targets for a fixed time from the committed seed corpus
+# (build-fuzz). The netns scenarios, examples, tools and benchmarks are not built here.
+#
+# Usage: tools/ci-hardening.sh [all|asan|tsan|fuzz]...     (default: all)
+# Environment:
+#   HAPPY_DIAL_FUZZ_SECONDS       fuzzing time in total (default 60: engine 5/6, input 1/6)
+#   HAPPY_DIAL_TSAN_STRESS_DIALS  dials of the stress test under TSan (default 2000; 10,000
+#                                 in the normal build and under ASan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+steps=("$@")
+if [ ${#steps[@]} -eq 0 ] || [ "${steps[0]}" = all ]; then
+  steps=(asan tsan fuzz)
+fi
+jobs="$(nproc)"
+test_targets=(unit_tests op_tests fault_tests stress_tests)
+summary=()
+
+tools/install-deps.sh
+
+# Fail on the first report of any sanitizer (UBSan would otherwise print and go on).
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+
+# Prints the CTest numbers (comma-separated) of the tests that run one of `test_targets`.
+select_tests() {
+  local dir="$1"
+  ctest --test-dir "$dir" -N --show-only=json-v1 >"$dir/tests.json"
+  cat >"$dir/select-tests.cmake" <<'EOF'
+file(READ "${json}" text)
+string(JSON count LENGTH "${text}" tests)
+set(numbers "")
+math(EXPR last "${count} - 1")
+foreach(i RANGE ${last})
+  string(JSON command ERROR_VARIABLE no_command GET "${text}" tests ${i} command 0)
+  if(no_command)
+    continue()
+  endif()
+  get_filename_component(exe "${command}" NAME)
+  if(exe IN_LIST targets)
+    math(EXPR n "${i} + 1")
+    list(APPEND numbers ${n})
+  endif()
+endforeach()
+list(JOIN numbers "," out)
+message("${out}")
+EOF
+  cmake -Djson="$dir/tests.json" -Dtargets="${test_targets[*]// /;}" -P "$dir/select-tests.cmake" 2>&1
+}
+
+# sanitized_suite NAME DIR SANITIZERS: builds the test targets with the sanitizers, runs them.
+sanitized_suite() {
+  local name="$1" dir="$2" sanitizers="$3" start=$SECONDS
+  echo "== ci-hardening: $name: build ($dir, HAPPY_DIAL_SANITIZE=$sanitizers)"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHAPPY_DIAL_SANITIZE="$sanitizers" \
+    -DHAPPY_DIAL_BUILD_TOOLS=OFF -DHAPPY_DIAL_BUILD_EXAMPLES=OFF \
+    -DHAPPY_DIAL_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build "$dir" -j"$jobs" --target "${test_targets[@]}"
+  local built=$SECONDS numbers
+  numbers="$(select_tests "$dir")"
+  if [ -z "$numbers" ]; then
+    echo "ci-hardening: $name: no test found" >&2
+    exit 1
+  fi
+  echo "== ci-hardening: $name: run ${test_targets[*]}"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" --timeout 1200 -I "0,0,0,$numbers"
+  summary+=("$name: build $((built - start)) s, tests $((SECONDS - built)) s")
+}
+
+fuzz_suite() {
+  local start=$SECONDS total="${HAPPY_DIAL_FUZZ_SECONDS:-60}"
+  local engine_time=$((total * 5 / 6)) input_time=$((total - total * 5 / 6))
+  echo "== ci-hardening: fuzz: build (build-fuzz, clang)"
+  cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build build-fuzz -j"$jobs"
+  local built=$SECONDS work
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' RETURN
+  for target in engine input; do
+    local seconds=$engine_time
+    if [ $target = input ]; then seconds=$input_time; fi
+    echo "== ci-hardening: fuzz: ${target}_fuzz for $seconds s from fuzz/corpus/$target"
+    mkdir -p "$work/$target"
+    # New inputs go to the scratch directory; the committed corpus is only read.
+    if ! "build-fuzz/${target}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$work/" "$work/$target" "fuzz/corpus/$target" \
+      >"$work/$target.log" 2>&1; then
+      tail -n 60 "$work/$target.log"
+      for crash in "$work"/crash-* "$work"/timeout-* "$work"/oom-* "$work"/leak-*; do
+        [ -e "$crash" ] && { echo "reproducer: $crash"; od -An -tx1 "$crash" | head -n 20; }
+      done
+      exit 1
+    fi
+    local execs
+    execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$target.log")"
+    summary+=("fuzz ${target}_fuzz: ${execs:-?} executions in $seconds s, no failure")
+  done
+  summary+=("fuzz: build $((built - start)) s, total $((SECONDS - start)) s")
+}
+
+for step in "${steps[@]}"; do
+  case "$step" in
+    asan) sanitized_suite asan build-asan address,undefined ;;
+    tsan)
+      HAPPY_DIAL_STRESS_DIALS="${HAPPY_DIAL_TSAN_STRESS_DIALS:-2000}" \
+        sanitized_suite tsan build-tsan thread
+      ;;
+    fuzz) fuzz_suite ;;
+    *)
+      echo "usage: $0 [all|asan|tsan|fuzz]..." >&2
+      exit 2
+      ;;
+  esac
+done
+
+echo "== ci-hardening: done in $SECONDS s"
+for line in "${summary[@]}"; do
+  echo "   $line"
+done
