@@ -184,12 +184,12 @@ TEST_CASE("fds: back to baseline after success, failure and timeout", "[op][fd]"
     const int fds = open_fd_count();
     {
         asio::io_context ctx;
-        asio::steady_timer reactor(ctx);  // creates the io_context's own descriptors now
+        asio::steady_timer reactor(ctx);       // creates the io_context's own descriptors now
+        const int with_ctx = open_fd_count();  // ... and counts them
         dial_options options;
         options.connection_attempt_delay = 20ms;
         auto f = async_dial(ctx, std::vector<tcp::endpoint>{hole.endpoint(), ok.endpoint()},
                             options, asio::use_future);
-        const int with_ctx = open_fd_count();  // the io_context's own descriptors
         ctx.run();
         tcp::socket s = f.get();
         CHECK(open_fd_count() == with_ctx + 1);  // only the winner

@@ -22,11 +22,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -76,11 +76,13 @@ struct fill_socket {
 };
 
 /// One dial in flight. Shared by its pending child handlers (connects, the engine's timer, a
-/// keep-alive timer while lookups run); every member is touched only on `strand_`. The user's
-/// handler is called once, after every child handler returned and the state was freed.
+/// keep-alive timer while lookups run); every member is touched only with `mutex_` held, so
+/// child handlers run directly on the I/O executor, on any thread, without a strand hop. The
+/// user's handler is called once, after every child handler returned and the state was freed.
 template <class Handler, class Finisher>
 class dial_state final : public std::enable_shared_from_this<dial_state<Handler, Finisher>> {
     using self_ptr = std::shared_ptr<dial_state>;
+    using lock_type = std::unique_lock<std::mutex>;
     using handler_executor = asio::associated_executor_t<Handler, asio::any_io_executor>;
 
 public:
@@ -89,7 +91,6 @@ public:
                Finisher finisher,
                dial_options options)
         : io_executor_(io_executor),
-          strand_(asio::make_strand(io_executor)),
           handler_(std::move(handler)),
           finisher_(std::move(finisher)),
           options_(std::move(options)),
@@ -103,19 +104,28 @@ public:
 
     ~dial_state() { release_lookups(); }
 
-    /// Called by the initiating function: starts the dial on the strand (never completes
-    /// inside the initiating function).
+    /// Called by the initiating function: starts the dial right here (the first connect is
+    /// initiated before it returns) but never completes inside it.
     void launch(dial_request request) {
         request_ = std::move(request);
         auto slot = asio::get_associated_cancellation_slot(handler_);
         if (slot.is_connected()) {
             slot.template emplace<cancel_handler>(this);
         }
-        ++outstanding_;
-        asio::post(strand_, bind([self = this->shared_from_this()]() mutable {
-                       auto* s = self.get();
-                       s->begin(std::move(self));
-                   }));
+        auto self = this->shared_from_this();
+        lock_type lock(mutex_);
+        begin(self);
+        if (done_ && outstanding_ == 0) {
+            // Finished already (bad input, every attempt failed at once): complete through the
+            // executor, as if a child handler had finished.
+            ++outstanding_;
+            asio::post(io_executor_, bind([self = std::move(self)]() mutable {
+                           auto* s = self.get();
+                           lock_type l(s->mutex_);
+                           --s->outstanding_;
+                           s->maybe_complete(std::move(self), l);
+                       }));
+        }
     }
 
 private:
@@ -124,16 +134,13 @@ private:
         void operator()(asio::cancellation_type type) const { state->request_cancel(type); }
     };
 
-    // Child handlers run on the strand and allocate with the caller's allocator.
+    // Child handlers allocate with the caller's allocator and run on the I/O executor.
     template <class F>
     auto bind(F&& f) {
-        return asio::bind_executor(
-            strand_,
-            asio::bind_allocator(asio::get_associated_allocator(handler_), std::forward<F>(f)));
+        return asio::bind_allocator(asio::get_associated_allocator(handler_), std::forward<F>(f));
     }
 
-    void begin(self_ptr self) {
-        --outstanding_;
+    void begin(const self_ptr& self) {
         const auto now = core::clock::now();
         started_at_ = now;
         if (config_error_) {
@@ -144,7 +151,6 @@ private:
             start_resolution(now);
         }
         run_actions(self);
-        maybe_complete(std::move(self));
     }
 
     void start_resolution(core::time_point now) {
@@ -194,11 +200,22 @@ private:
             asio::use_service<lookup_gate>(asio::query(io_executor_, asio::execution::context))
                 .shared();
         ticket->target = this;
-        ticket->deliver = [strand = strand_](std::shared_ptr<lookup_ticket> t,
-                                             core::resolution_answer answer) {
-            asio::post(strand, [t = std::move(t), answer = std::move(answer)]() mutable {
-                if (t->target) {
-                    static_cast<dial_state*>(t->target)->on_answer(*t, std::move(answer));
+        ticket->deliver = [executor = io_executor_](std::shared_ptr<lookup_ticket> t,
+                                                    core::resolution_answer answer) {
+            asio::post(executor, [t = std::move(t), answer = std::move(answer)]() mutable {
+                // The dial may have ended (and be being destroyed) meanwhile: claim it under the
+                // gate's mutex, which its destructor also takes.
+                self_ptr self;
+                {
+                    std::lock_guard<std::mutex> gate(t->gate->mutex);
+                    if (t->target) {
+                        self = static_cast<dial_state*>(t->target)->weak_from_this().lock();
+                        t->target = nullptr;
+                    }
+                }
+                if (self) {
+                    auto* s = self.get();
+                    s->on_answer(std::move(self), std::move(answer));
                 }
             });
         };
@@ -223,23 +240,26 @@ private:
         keepalive_->async_wait(
             bind([self = this->shared_from_this()](boost::system::error_code) mutable {
                 auto* s = self.get();
+                lock_type lock(s->mutex_);
                 --s->outstanding_;
-                s->maybe_complete(std::move(self));
+                s->maybe_complete(std::move(self), lock);
             }));
     }
 
-    void on_answer(lookup_ticket& ticket, core::resolution_answer answer) {
-        ticket.target = nullptr;
+    void on_answer(self_ptr self, core::resolution_answer answer) {
+        lock_type lock(mutex_);
         if (++answers_ == tickets_.size() && keepalive_) {
             keepalive_->cancel();
         }
-        auto self = this->shared_from_this();
-        engine_.on_answer(core::clock::now(), std::move(answer));
-        run_actions(self);
-        maybe_complete(std::move(self));
+        if (!done_) {
+            engine_.on_answer(core::clock::now(), std::move(answer));
+            run_actions(self);
+        }
+        maybe_complete(std::move(self), lock);
     }
 
     void on_connect(self_ptr self, core::attempt_id id, boost::system::error_code ec) {
+        lock_type lock(mutex_);
         --outstanding_;
         if (!done_) {
             engine_.on_attempt_result(core::clock::now(), id, ec);
@@ -249,28 +269,31 @@ private:
             boost::system::error_code ignored;
             sockets_[id].close(ignored);  // failed, or late after being cancelled
         }
-        maybe_complete(std::move(self));
+        maybe_complete(std::move(self), lock);
     }
 
     void on_timer(self_ptr self, unsigned generation, boost::system::error_code ec) {
+        lock_type lock(mutex_);
         --outstanding_;
         if (!done_ && !ec && generation == timer_generation_) {
             engine_.on_timer(core::clock::now());
             run_actions(self);
         }
-        maybe_complete(std::move(self));
+        maybe_complete(std::move(self), lock);
     }
 
-    // Called on whatever thread emits the cancellation signal.
+    // Called on whatever thread emits the cancellation signal, possibly from inside a hook this
+    // dial is running: hand it to the executor rather than take the lock here.
     void request_cancel(asio::cancellation_type type) {
         ++pending_cancels_;
-        asio::post(strand_, bind([self = this->shared_from_this(), type]() mutable {
+        asio::post(io_executor_, bind([self = this->shared_from_this(), type]() mutable {
                        auto* s = self.get();
                        s->on_cancel(std::move(self), type);
                    }));
     }
 
     void on_cancel(self_ptr self, asio::cancellation_type type) {
+        lock_type lock(mutex_);
         --pending_cancels_;
         if (!done_) {
             // Terminal and total: abort everything (no socket is returned, so nothing the caller
@@ -282,7 +305,7 @@ private:
                            abort_all ? core::cancel_kind::terminal : core::cancel_kind::partial);
             run_actions(self);
         }
-        maybe_complete(std::move(self));
+        maybe_complete(std::move(self), lock);
     }
 
     void run_actions(const self_ptr& self) {
@@ -317,8 +340,8 @@ private:
         };
         if (options_.transport) {
             options_.transport->async_connect(
-                socket, a.target, [strand = strand_, on_done](boost::system::error_code r) {
-                    asio::post(strand, [on_done, r]() mutable { on_done(r); });
+                socket, a.target, [executor = io_executor_, on_done](boost::system::error_code r) {
+                    asio::post(executor, [on_done, r]() mutable { on_done(r); });
                 });
         } else {
             socket.async_connect(a.target, bind(std::move(on_done)));
@@ -388,9 +411,9 @@ private:
         }
     }
 
-    void maybe_complete(self_ptr self) {
+    void maybe_complete(self_ptr self, lock_type& lock) {
         if (done_ && !completed_ && outstanding_ == 0 && pending_cancels_ == 0) {
-            complete(std::move(self));
+            complete(std::move(self), lock);
         }
     }
 
@@ -405,7 +428,7 @@ private:
     }
 
     // Frees the state, then calls the handler on its associated executor.
-    void complete(self_ptr self) {
+    void complete(self_ptr self, lock_type& lock) {
         completed_ = true;
         auto slot = asio::get_associated_cancellation_slot(handler_);
         if (slot.is_connected()) {
@@ -421,6 +444,7 @@ private:
         tcp::socket socket = result_socket_ ? std::move(*result_socket_) : tcp::socket(io_executor_);
         auto io_work = std::move(io_work_);
         auto handler_work = std::move(handler_work_);
+        lock.unlock();  // nothing else can reach the state now: no handler is pending
         self.reset();  // the last reference: sockets of losers, timers, engine are gone now
         // Runs inline when the handler's executor is already running here (the usual case);
         // the wrapper is not bound to the caller's allocator, so none of its memory is in use
@@ -438,7 +462,7 @@ private:
     }
 
     asio::any_io_executor io_executor_;
-    asio::strand<asio::any_io_executor> strand_;
+    std::mutex mutex_;
     Handler handler_;
     Finisher finisher_;
     dial_options options_;

@@ -44,11 +44,12 @@ struct lookup_ticket {
         std::function<void(std::shared_ptr<lookup_ticket>, core::resolution_answer)>;
 
     std::shared_ptr<lookup_gate::state> gate;
-    /// Guarded by gate->mutex. Posts the answer to the dial's strand; reset by the dial when it
-    /// ends or is destroyed (always inside its execution context), so executor copies it holds
-    /// are never destroyed by a resolver thread after the context is gone.
+    /// Guarded by gate->mutex. Posts the answer to the dial's executor; reset by the dial when
+    /// it ends or is destroyed (always inside its execution context), so executor copies it
+    /// holds are never destroyed by a resolver thread after the context is gone.
     deliver_fn deliver;
-    /// Touched only on the dial's strand: the dial waiting for the answer, or null once it ended.
+    /// Guarded by gate->mutex: the dial waiting for the answer, or null once it ended or took
+    /// the answer.
     void* target = nullptr;
 
     /// Called by a resolver, from any thread: forwards the answer if its dial still waits.
@@ -62,10 +63,10 @@ struct lookup_ticket {
 
     /// Called by the dial (inside its context) when it no longer wants the answer.
     void release() {
-        target = nullptr;
         deliver_fn dropped;
         {
             std::lock_guard<std::mutex> lock(gate->mutex);
+            target = nullptr;
             dropped.swap(deliver);
         }
     }
