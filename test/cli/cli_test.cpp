@@ -2,6 +2,7 @@
 // against local listeners (an accepting one, a refusing one and a black hole).
 #include "catch.hpp"
 #include "op/loopback.hpp"
+#include "support/process.hpp"
 
 #include "cli_options.hpp"
 #include "exit_codes.hpp"
@@ -27,25 +28,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct run_result {
-    int status = -1;
-    std::string out;
-};
-
 // Runs happy-dial with `args`, capturing stdout (stderr goes to the test log).
 run_result run(const std::string& args) {
-    run_result r;
-    const std::string cmd = std::string(HAPPY_DIAL_CLI) + " " + args;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    REQUIRE(p);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
-        r.out.append(buf, n);
-    }
-    const int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return run_command(std::string(HAPPY_DIAL_CLI) + " " + args);
 }
 
 std::optional<command> parse(std::vector<std::string> args) {

@@ -1,6 +1,7 @@
 // Runs every example program against a local server of the right kind.
 #include "catch.hpp"
 #include "op/loopback.hpp"
+#include "support/process.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read_until.hpp>
@@ -16,24 +17,7 @@ using namespace happy_dial::test;
 
 namespace {
 
-struct run_result {
-    int status = -1;
-    std::string out;
-};
-
-run_result run(const std::string& command) {
-    run_result r;
-    FILE* p = ::popen(command.c_str(), "r");
-    REQUIRE(p);
-    char buf[4096];
-    std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) {
-        r.out.append(buf, n);
-    }
-    const int status = ::pclose(p);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
-}
+run_result run(const std::string& command) { return run_command(command); }
 
 // Serves `connections` connections on 127.0.0.1 in a thread with `serve`, then stops.
 template <class Serve>
