@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
     }
     boost::asio::io_context ctx;
     int status = 1;
-    happy_dial::async_dial(ctx, argv[1], argv[2],
+    happy_dial::async_dial(ctx,
+                           argv[1],
+                           argv[2],
                            [&](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
                                if (ec) {
                                    std::cerr << "failed: " << ec.message() << "\n";

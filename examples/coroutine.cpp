@@ -38,9 +38,8 @@ int main(int argc, char** argv) {
     }
     asio::io_context ctx;
     int status = 1;
-    asio::co_spawn(ctx, dial(argv[1], argv[2]), [&](std::exception_ptr, int result) {
-        status = result;
-    });
+    asio::co_spawn(
+        ctx, dial(argv[1], argv[2]), [&](std::exception_ptr, int result) { status = result; });
     ctx.run();
     return status;
 }

@@ -17,8 +17,8 @@ namespace ssl = asio::ssl;
 
 asio::awaitable<void> talk(ssl::context& tls, std::string host, std::string port) {
     ssl::stream<asio::ip::tcp::socket> stream(co_await asio::this_coro::executor, tls);
-    const auto peer = co_await happy_dial::async_connect(stream.next_layer(), host, port,
-                                                         asio::use_awaitable);
+    const auto peer =
+        co_await happy_dial::async_connect(stream.next_layer(), host, port, asio::use_awaitable);
     stream.set_verify_mode(ssl::verify_peer);
     stream.set_verify_callback(ssl::host_name_verification(host));
     SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
@@ -27,8 +27,8 @@ asio::awaitable<void> talk(ssl::context& tls, std::string host, std::string port
     co_await asio::async_write(stream, asio::buffer(std::string("hello\n")), asio::use_awaitable);
     asio::streambuf reply;
     co_await asio::async_read_until(stream, reply, '\n', asio::use_awaitable);
-    std::cout << "TLS to " << peer << " says: " << std::string(asio::buffers_begin(reply.data()),
-                                                              asio::buffers_end(reply.data()));
+    std::cout << "TLS to " << peer << " says: "
+              << std::string(asio::buffers_begin(reply.data()), asio::buffers_end(reply.data()));
 }
 
 int main(int argc, char** argv) {

@@ -6,7 +6,7 @@ namespace happy_dial {
 namespace {
 
 class category final : public boost::system::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "happy_dial"; }
 
     std::string message(int value) const override {

@@ -97,8 +97,8 @@ auto async_dial(const boost::asio::any_io_executor& executor,
                 std::string_view host,
                 std::string_view service,
                 CompletionToken&& token) {
-    return async_dial(executor, host, service, dial_options{},
-                      std::forward<CompletionToken>(token));
+    return async_dial(
+        executor, host, service, dial_options{}, std::forward<CompletionToken>(token));
 }
 
 /// Dials a list of endpoints (e.g. resolver results) with the same engine, without DNS and
@@ -123,8 +123,7 @@ auto async_dial(const boost::asio::any_io_executor& executor,
 
 /// async_dial() on an execution context's executor.
 template <execution_context_type Context, class... Args>
-    requires(sizeof...(Args) >= 2)
-auto async_dial(Context& context, Args&&... args) {
+requires(sizeof...(Args) >= 2) auto async_dial(Context& context, Args&&... args) {
     return async_dial(boost::asio::any_io_executor(context.get_executor()),
                       std::forward<Args>(args)...);
 }
@@ -155,8 +154,8 @@ auto async_connect(boost::asio::ip::tcp::socket& socket,
                    std::string_view host,
                    std::string_view service,
                    CompletionToken&& token) {
-    return async_connect(socket, host, service, dial_options{},
-                         std::forward<CompletionToken>(token));
+    return async_connect(
+        socket, host, service, dial_options{}, std::forward<CompletionToken>(token));
 }
 
 /// Drop-in for `asio::async_connect(socket, endpoints, token)` with RFC 8305 racing.

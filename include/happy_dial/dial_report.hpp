@@ -19,27 +19,27 @@ using core::attempt_outcome;
 
 /// One connection attempt. Times are offsets from the start of the dial.
 struct attempt_report {
-    boost::asio::ip::tcp::endpoint endpoint;  ///< the address and port attempted
-    std::chrono::nanoseconds started{};       ///< when the attempt started
-    std::optional<std::chrono::nanoseconds> ended;  ///< empty while pending
+    boost::asio::ip::tcp::endpoint endpoint;             ///< the address and port attempted
+    std::chrono::nanoseconds started{};                  ///< when the attempt started
+    std::optional<std::chrono::nanoseconds> ended;       ///< empty while pending
     attempt_outcome outcome = attempt_outcome::pending;  ///< how it ended
-    boost::system::error_code error;  ///< the attempt's own error
+    boost::system::error_code error;                     ///< the attempt's own error
 };
 
 /// One resolution answer. `family` is empty for endpoints given directly (ranges, literals).
 struct answer_report {
     std::optional<address_family> family;  ///< AAAA (ipv6), A (ipv4), or empty
     std::chrono::nanoseconds at{};         ///< when it arrived
-    std::size_t addresses = 0;  ///< addresses in the answer
-    std::size_t accepted = 0;   ///< of those, new and allowed (not filtered, not excluded)
+    std::size_t addresses = 0;             ///< addresses in the answer
+    std::size_t accepted = 0;         ///< of those, new and allowed (not filtered, not excluded)
     boost::system::error_code error;  ///< the lookup's error (empty for a positive answer)
 };
 
 /// The record of one dial, available on success and on failure.
 struct dial_report {
-    boost::system::error_code error;    ///< the dial's result
-    std::optional<std::size_t> winner;  ///< index into `attempts` of the connection returned
-    std::chrono::nanoseconds elapsed{}; ///< from the start of the dial to its completion
+    boost::system::error_code error;       ///< the dial's result
+    std::optional<std::size_t> winner;     ///< index into `attempts` of the connection returned
+    std::chrono::nanoseconds elapsed{};    ///< from the start of the dial to its completion
     std::vector<answer_report> answers;    ///< every resolution answer, in arrival order
     std::vector<attempt_report> attempts;  ///< every attempt, in start order
 };

@@ -15,7 +15,7 @@ namespace happy_dial {
 /// the completion signature and cancellation behaviour of the free function it names.
 /// (It is where state shared between dials, such as per-destination history, will live.)
 class dialer {
-public:
+  public:
     /// The executor of the sockets it makes.
     using executor_type = boost::asio::any_io_executor;
 
@@ -71,7 +71,7 @@ public:
             socket, host, service, options_, std::forward<CompletionToken>(token));
     }
 
-private:
+  private:
     executor_type executor_;
     dial_options options_;
 };

@@ -23,7 +23,7 @@ struct lookup_query {
 
 /// Performs the lookups and connects of dials whose options name it.
 class dial_transport {
-public:
+  public:
     /// Receives one lookup's answer.
     using answer_handler = std::function<void(core::resolution_answer)>;
     /// Receives one connect's outcome (empty error_code: connected).

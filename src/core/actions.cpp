@@ -14,8 +14,7 @@ struct printer {
     void operator()(const cancel_attempt& a) const { os << "cancel_attempt{" << a.id << "}"; }
     void operator()(const set_timer& a) const {
         os << "set_timer{"
-           << std::chrono::duration_cast<std::chrono::microseconds>(a.at.time_since_epoch())
-                  .count()
+           << std::chrono::duration_cast<std::chrono::microseconds>(a.at.time_since_epoch()).count()
            << "us}";
     }
     void operator()(const cancel_timer&) const { os << "cancel_timer{}"; }

@@ -9,7 +9,7 @@ constexpr std::uint32_t family_bit = 0x80000000u;
 constexpr std::size_t min_slots = 16;
 
 std::size_t slot_of(const endpoint& ep, std::size_t mask) noexcept {
-    return std::hash<endpoint>{}(ep) & mask;
+    return std::hash<endpoint>{}(ep)&mask;
 }
 }  // namespace
 

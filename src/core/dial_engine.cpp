@@ -9,7 +9,9 @@
 namespace happy_dial::core {
 namespace {
 
-int index(address_family f) noexcept { return static_cast<int>(f); }
+int index(address_family f) noexcept {
+    return static_cast<int>(f);
+}
 
 address_family other(address_family f) noexcept {
     return f == address_family::ipv6 ? address_family::ipv4 : address_family::ipv6;
@@ -281,7 +283,9 @@ bool dial_engine::resolution_complete() const noexcept {
     return true;
 }
 
-bool dial_engine::expects(address_family f) const noexcept { return expected_[index(f)]; }
+bool dial_engine::expects(address_family f) const noexcept {
+    return expected_[index(f)];
+}
 
 // §5 with a deadline: shorten the delay so the untried addresses and this one share what is
 // left; never below the 10 ms floor (pitfall: a 200 ms timeout with a 300 ms delay must still
@@ -309,14 +313,15 @@ std::optional<time_point> dial_engine::next_wakeup(time_point now) const noexcep
         // The earliest-started running attempt (running_ is in start order) times out first.
         consider(trace_.attempts[running_.front()].started + *config_.attempt_timeout);
     }
-    const bool below_cap = config_.max_concurrent_attempts == 0 ||
-                           running_.size() < config_.max_concurrent_attempts;
+    const bool below_cap =
+        config_.max_concurrent_attempts == 0 || running_.size() < config_.max_concurrent_attempts;
     if (!partially_cancelled_ && below_cap) {
         const time_point spacing_ok = last_start_ ? *last_start_ + limits::min_attempt_delay : now;
         if (queue_.has_next(other_family_allowed(now))) {
             consider(std::max(next_start_at_.value_or(now), spacing_ok));
         } else if (queue_.has_next(true) && resolution_delay_until_) {
-            consider(std::max({*resolution_delay_until_, next_start_at_.value_or(now), spacing_ok}));
+            consider(
+                std::max({*resolution_delay_until_, next_start_at_.value_or(now), spacing_ok}));
         }
     }
     return at;
@@ -334,7 +339,9 @@ void dial_engine::arm(std::optional<time_point> at) {
     armed_ = at;
 }
 
-void dial_engine::end_attempt(time_point now, attempt_id id, attempt_outcome outcome,
+void dial_engine::end_attempt(time_point now,
+                              attempt_id id,
+                              attempt_outcome outcome,
                               error_code ec) {
     running_.erase(std::find(running_.begin(), running_.end(), id));
     auto& record = trace_.attempts[id];

@@ -119,7 +119,8 @@ tcp::endpoint mock_network::listener_for(const tcp::endpoint& target) {
     return listener_v4_ ? listener_v4_->local_endpoint() : listener_v6_->local_endpoint();
 }
 
-void mock_network::async_connect(tcp::socket& socket, const tcp::endpoint& target,
+void mock_network::async_connect(tcp::socket& socket,
+                                 const tcp::endpoint& target,
                                  connect_handler done) {
     scripted_endpoint script;
     auto timer = std::make_shared<asio::steady_timer>(socket.get_executor());
@@ -156,7 +157,8 @@ void mock_network::async_connect(tcp::socket& socket, const tcp::endpoint& targe
 }
 
 // A "connects" endpoint: hand the attempt a real connection to the kit's own listener.
-void mock_network::reach_listener(tcp::socket& socket, const tcp::endpoint& target,
+void mock_network::reach_listener(tcp::socket& socket,
+                                  const tcp::endpoint& target,
                                   connect_handler done) {
     const auto listener = listener_for(target);
     boost::system::error_code ec;

@@ -1,12 +1,11 @@
 // happy-dial: option parsing, exit codes, timeline and JSON rendering, and the real binary
 // against local listeners (an accepting one, a refusing one and a black hole).
 #include "catch.hpp"
-#include "op/loopback.hpp"
-#include "support/process.hpp"
-
 #include "cli_options.hpp"
 #include "exit_codes.hpp"
 #include "json_report.hpp"
+#include "op/loopback.hpp"
+#include "support/process.hpp"
 #include "timeline.hpp"
 
 #include <happy_dial/error.hpp>
@@ -41,10 +40,27 @@ std::optional<command> parse(std::vector<std::string> args) {
 }  // namespace
 
 TEST_CASE("cli: every dial option has a flag", "[cli]") {
-    auto cmd = parse({"--resolution-delay", "25", "--attempt-delay", "100", "--prefer", "ipv4",
-                      "--first-family-count", "2", "--timeout", "3000", "--attempt-timeout",
-                      "700", "--max-attempts", "3", "--bind", "127.0.0.1", "--bind", "::1",
-                      "--trace", "example.test", "443"});
+    auto cmd = parse({"--resolution-delay",
+                      "25",
+                      "--attempt-delay",
+                      "100",
+                      "--prefer",
+                      "ipv4",
+                      "--first-family-count",
+                      "2",
+                      "--timeout",
+                      "3000",
+                      "--attempt-timeout",
+                      "700",
+                      "--max-attempts",
+                      "3",
+                      "--bind",
+                      "127.0.0.1",
+                      "--bind",
+                      "::1",
+                      "--trace",
+                      "example.test",
+                      "443"});
     REQUIRE(cmd);
     CHECK(cmd->host == "example.test");
     CHECK(cmd->port == "443");
@@ -90,9 +106,15 @@ TEST_CASE("cli: the timeline draws one row per answer and attempt on a shared ax
     dial_report report;
     report.answers.push_back({address_family::ipv6, 1ms, 1, 1, {}});
     report.attempts.push_back({{boost::asio::ip::make_address("2001:db8::1"), 443},
-                               1ms, 251ms, attempt_outcome::cancelled, {}});
+                               1ms,
+                               251ms,
+                               attempt_outcome::cancelled,
+                               {}});
     report.attempts.push_back({{boost::asio::ip::make_address("192.0.2.1"), 443},
-                               251ms, 260ms, attempt_outcome::won, {}});
+                               251ms,
+                               260ms,
+                               attempt_outcome::won,
+                               {}});
     std::ostringstream os;
     draw_timeline(os, rows_for(report), 260.0, 52);
     const std::string text = os.str();

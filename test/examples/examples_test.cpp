@@ -17,12 +17,14 @@ using namespace happy_dial::test;
 
 namespace {
 
-run_result run(const std::string& command) { return run_command(command); }
+run_result run(const std::string& command) {
+    return run_command(command);
+}
 
 // Serves `connections` connections on 127.0.0.1 in a thread with `serve`, then stops.
 template <class Serve>
 class local_server {
-public:
+  public:
     local_server(int connections, Serve serve)
         : acceptor_(ctx_, {loopback_v4, 0}), thread_([this, connections, serve]() mutable {
               for (int i = 0; i < connections; ++i) {
@@ -42,7 +44,7 @@ public:
     }
     std::string port() const { return std::to_string(acceptor_.local_endpoint().port()); }
 
-private:
+  private:
     asio::io_context ctx_;
     tcp::acceptor acceptor_;
     std::thread thread_;
@@ -53,8 +55,7 @@ local_server(int, Serve) -> local_server<Serve>;
 
 }  // namespace
 
-TEST_CASE("examples: callback, future and coroutine connect to a local listener",
-          "[examples]") {
+TEST_CASE("examples: callback, future and coroutine connect to a local listener", "[examples]") {
     accepting_listener ok(loopback_v4);
     const std::string target = " 127.0.0.1 " + std::to_string(ok.endpoint().port());
     for (const char* example : {EXAMPLE_CALLBACK, EXAMPLE_FUTURE, EXAMPLE_COROUTINE}) {

@@ -1,4 +1,5 @@
 #include "netns/scenario.hpp"
+#include "support/process.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -148,22 +149,32 @@ outcome run(const std::string& title, scenario s) {
     asio::io_context ctx;
     b.reset_syns();
     r.started = std::chrono::steady_clock::now();
-    happy_dial::async_dial(ctx,
-                           s.host,
-                           std::to_string(bench::port),
-                           s.options,
-                           [&](boost::system::error_code ec, tcp::socket socket) {
-                               r.elapsed = std::chrono::steady_clock::now() - r.started;
-                               r.completed = true;
-                               r.error = ec;
-                               boost::system::error_code ignored;
-                               if (!ec) {
-                                   r.connected = socket.remote_endpoint(ignored);
-                               }
-                           });
-    ctx.run_for(s.give_up);  // bounded; a dial still running is a failure
-    if (!r.completed) {
+    if (!s.command.empty()) {
+        // The child inherits this namespace, its hosts file and resolv.conf.
+        const auto result = happy_dial::test::run_command(s.command + " " + s.host + " " +
+                                                          std::to_string(bench::port));
         r.elapsed = std::chrono::steady_clock::now() - r.started;
+        r.completed = true;
+        r.command_status = result.status;
+        r.command_output = result.out;
+    } else {
+        happy_dial::async_dial(ctx,
+                               s.host,
+                               std::to_string(bench::port),
+                               s.options,
+                               [&](boost::system::error_code ec, tcp::socket socket) {
+                                   r.elapsed = std::chrono::steady_clock::now() - r.started;
+                                   r.completed = true;
+                                   r.error = ec;
+                                   boost::system::error_code ignored;
+                                   if (!ec) {
+                                       r.connected = socket.remote_endpoint(ignored);
+                                   }
+                               });
+        ctx.run_for(s.give_up);  // bounded; a dial still running is a failure
+        if (!r.completed) {
+            r.elapsed = std::chrono::steady_clock::now() - r.started;
+        }
     }
     r.syns = b.syn_counts();
     r.syn_log = b.queue().log();

@@ -42,6 +42,9 @@ struct scenario {
     answer_timing a;             ///< DNS only
     dial_options options;        ///< report is filled in by run()
     milliseconds give_up{5000};  ///< the test stops waiting for the dial after this
+    /// When set, this command line (e.g. the happy-dial tool with its flags) dials instead of
+    /// async_dial in-process, with "HOST PORT" appended; its output lands in the outcome.
+    std::string command;
 };
 
 /// Everything measured during one dial.
@@ -55,6 +58,8 @@ struct outcome {
     std::vector<syn_queue::entry> syn_log;                   ///< SYN queue, in order
     std::vector<dns_server::query> dns_queries;
     std::chrono::steady_clock::time_point started;
+    int command_status = -1;     ///< exit status of scenario::command
+    std::string command_output;  ///< what scenario::command printed on stdout
 
     double elapsed_ms() const;
     /// The connected address as a string, "" on failure.

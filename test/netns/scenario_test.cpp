@@ -545,3 +545,50 @@ TEST_CASE("IPv6 black-holed and A 100 ms late: IPv4 goes at the attempt delay", 
     check_attempt(r, 0, "2001:db8::11", attempt_outcome::cancelled, asio::error::operation_aborted);
     check_attempt(r, 1, "127.0.0.11", attempt_outcome::won);
 }
+
+#ifdef HAPPY_DIAL_CLI
+TEST_CASE("happy-dial --json in the namespace: black-holed IPv6 loses to IPv4", "[netns][cli]") {
+    scenario s;
+    s.host = "cli-json.hd.test";
+    s.source = name_source::dns;
+    s.ipv6 = {black_holed("2001:db8::11")};
+    s.ipv4 = {healthy("127.0.0.11")};
+    s.command = std::string(HAPPY_DIAL_CLI) + " --json";
+    const auto r = run("happy-dial --json, IPv6 black-holed", s);
+    INFO(r.command_output);
+    CHECK(r.command_status == 0);
+    const auto& out = r.command_output;
+    CHECK(out.find("\"connected\": true") != std::string::npos);
+    CHECK(out.find("\"endpoint\": \"127.0.0.11:7080\", \"family\": \"ipv4\"}") !=
+          std::string::npos);
+    CHECK(out.find("\"query\": \"AAAA\"") != std::string::npos);
+    CHECK(out.find("\"query\": \"A\"") != std::string::npos);
+    CHECK(out.find("\"endpoint\": \"[2001:db8::11]:7080\", \"family\": \"ipv6\"") !=
+          std::string::npos);
+    CHECK(out.find("\"outcome\": \"cancelled\"") != std::string::npos);
+    CHECK(out.find("\"outcome\": \"won\"") != std::string::npos);
+    // The tool's process start is included: the window only has a looser upper bound.
+    CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack + 200);
+    CHECK(r.syns_v6() == 1);
+    CHECK(r.syns_v4() == 1);
+}
+
+TEST_CASE("happy-dial --trace in the namespace: refused IPv6, the timeline shows both",
+          "[netns][cli]") {
+    scenario s;
+    s.host = "cli-trace.hd.test";
+    s.ipv6 = {refusing("2001:db8::11")};
+    s.ipv4 = {healthy("127.0.0.11")};
+    s.command = std::string(HAPPY_DIAL_CLI) + " --trace";
+    const auto r = run("happy-dial --trace, IPv6 refused", s);
+    INFO(r.command_output);
+    CHECK(r.command_status == 0);
+    CHECK(r.command_output.find("DNS AAAA") != std::string::npos);
+    CHECK(r.command_output.find("[2001:db8::11]:7080") != std::string::npos);
+    CHECK(r.command_output.find("refused") != std::string::npos);
+    CHECK(r.command_output.find("won") != std::string::npos);
+    CHECK(r.command_output.find("connected to 127.0.0.11:7080 (IPv4)") != std::string::npos);
+    CHECK(r.syns_v6() == 1);
+    CHECK(r.syns_v4() == 1);
+}
+#endif

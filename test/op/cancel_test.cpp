@@ -38,16 +38,18 @@ result dial_and_cancel(asio::io_context& ctx,
     result r;
     asio::cancellation_signal signal;
     const auto start = clock_type::now();
-    async_dial(ctx, "svc.test", "443", net.options(options),
-               asio::bind_cancellation_slot(signal.slot(),
-                                            [&](boost::system::error_code ec, tcp::socket s) {
-                                                ++r.calls;
-                                                r.ec = ec;
-                                                r.socket_open = s.is_open();
-                                                r.at = std::chrono::duration_cast<
-                                                    std::chrono::milliseconds>(clock_type::now() -
-                                                                               start);
-                                            }));
+    async_dial(ctx,
+               "svc.test",
+               "443",
+               net.options(options),
+               asio::bind_cancellation_slot(
+                   signal.slot(), [&](boost::system::error_code ec, tcp::socket s) {
+                       ++r.calls;
+                       r.ec = ec;
+                       r.socket_open = s.is_open();
+                       r.at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           clock_type::now() - start);
+                   }));
     asio::steady_timer timer(ctx, after);
     timer.async_wait([&](boost::system::error_code) {
         if (r.calls == 0) {
@@ -143,8 +145,8 @@ TEST_CASE("cancel: racing with a win completes exactly once and leaks no fd", "[
         const int with_net = open_fd_count();
         net->resolve("svc.test", {"192.0.2.1"});
         net->endpoint("192.0.2.1", 443, behaviour::connects, 20ms);
-        const auto r = dial_and_cancel(ctx, *net, asio::cancellation_type::terminal,
-                                       std::chrono::milliseconds(19 + i % 3));
+        const auto r = dial_and_cancel(
+            ctx, *net, asio::cancellation_type::terminal, std::chrono::milliseconds(19 + i % 3));
         REQUIRE(r.calls == 1);
         if (r.ec) {
             CHECK(r.ec == asio::error::operation_aborted);
@@ -164,12 +166,13 @@ TEST_CASE("cancel: emitting after completion does nothing", "[op][cancel]") {
     asio::io_context ctx;
     asio::cancellation_signal signal;
     int calls = 0;
-    async_dial(ctx, std::vector<tcp::endpoint>{l.endpoint()},
-               asio::bind_cancellation_slot(signal.slot(),
-                                            [&](boost::system::error_code ec, tcp::socket) {
-                                                CHECK_FALSE(ec);
-                                                ++calls;
-                                            }));
+    async_dial(
+        ctx,
+        std::vector<tcp::endpoint>{l.endpoint()},
+        asio::bind_cancellation_slot(signal.slot(), [&](boost::system::error_code ec, tcp::socket) {
+            CHECK_FALSE(ec);
+            ++calls;
+        }));
     ctx.run();
     signal.emit(asio::cancellation_type::terminal);
     ctx.restart();
@@ -188,8 +191,10 @@ TEST_CASE("fds: back to baseline after success, failure and timeout", "[op][fd]"
         const int with_ctx = open_fd_count();  // ... and counts them
         dial_options options;
         options.connection_attempt_delay = 20ms;
-        auto f = async_dial(ctx, std::vector<tcp::endpoint>{hole.endpoint(), ok.endpoint()},
-                            options, asio::use_future);
+        auto f = async_dial(ctx,
+                            std::vector<tcp::endpoint>{hole.endpoint(), ok.endpoint()},
+                            options,
+                            asio::use_future);
         ctx.run();
         tcp::socket s = f.get();
         CHECK(open_fd_count() == with_ctx + 1);  // only the winner
@@ -201,8 +206,10 @@ TEST_CASE("fds: back to baseline after success, failure and timeout", "[op][fd]"
         dial_options options;
         options.report = &report;
         boost::system::error_code result;
-        async_dial(ctx, std::vector<tcp::endpoint>{refused.endpoint(), refused.endpoint()},
-                   options, [&](boost::system::error_code ec, tcp::socket) { result = ec; });
+        async_dial(ctx,
+                   std::vector<tcp::endpoint>{refused.endpoint(), refused.endpoint()},
+                   options,
+                   [&](boost::system::error_code ec, tcp::socket) { result = ec; });
         ctx.run();
         CHECK(result == asio::error::connection_refused);
         CHECK(report.attempts.size() == 1);  // duplicates removed
@@ -214,7 +221,9 @@ TEST_CASE("fds: back to baseline after success, failure and timeout", "[op][fd]"
         options.timeout = 100ms;
         boost::system::error_code result;
         const auto start = clock_type::now();
-        async_dial(ctx, std::vector<tcp::endpoint>{hole.endpoint()}, options,
+        async_dial(ctx,
+                   std::vector<tcp::endpoint>{hole.endpoint()},
+                   options,
                    [&](boost::system::error_code ec, tcp::socket) { result = ec; });
         ctx.run();
         CHECK(result == error::timed_out);
@@ -239,8 +248,9 @@ TEST_CASE("destroying the io_context with dials pending leaks and crashes nothin
         // A real lookup through the resolver threads (a literal and a service name from
         // /etc/services: nothing leaves the machine); it may or may not have finished.
         int lookup_calls = 0;
-        async_dial(ctx, "127.0.0.1", "http",
-                   [&](boost::system::error_code, tcp::socket) { ++lookup_calls; });
+        async_dial(ctx, "127.0.0.1", "http", [&](boost::system::error_code, tcp::socket) {
+            ++lookup_calls;
+        });
         ctx.run_for(100ms);
     }
     CHECK(calls == 0);

@@ -55,8 +55,8 @@ TEST_CASE("async_dial: refused IPv6 falls back to IPv4 at once", "[op]") {
     accepting_listener v4(loopback_v4);
     asio::io_context ctx;
     const auto start = clock_type::now();
-    auto f = async_dial(ctx, std::vector<tcp::endpoint>{v6.endpoint(), v4.endpoint()},
-                        asio::use_future);
+    auto f =
+        async_dial(ctx, std::vector<tcp::endpoint>{v6.endpoint(), v4.endpoint()}, asio::use_future);
     ctx.run();
     const auto elapsed = clock_type::now() - start;
     CHECK(f.get().remote_endpoint() == v4.endpoint());
@@ -72,7 +72,9 @@ TEST_CASE("async_dial: all refused reports the first attempt's error, every atte
     dial_options options;
     options.report = &report;
     boost::system::error_code result;
-    async_dial(ctx, std::vector<tcp::endpoint>{a.endpoint(), b.endpoint()}, options,
+    async_dial(ctx,
+               std::vector<tcp::endpoint>{a.endpoint(), b.endpoint()},
+               options,
                [&](boost::system::error_code ec, tcp::socket s) {
                    result = ec;
                    CHECK_FALSE(s.is_open());
@@ -99,21 +101,22 @@ TEST_CASE("async_dial: socket setup hook runs before connect and its error fails
     dial_options options;
     options.report = &report;
     int calls = 0;
-    options.socket_setup = [&](tcp::socket& s, const tcp::endpoint& target,
-                               boost::system::error_code& ec) {
-        ++calls;
-        CHECK(s.is_open());
-        if (target.address() == asio::ip::make_address("127.0.0.3")) {
-            ec = asio::error::access_denied;  // refuse the first one
-            return;
-        }
-        s.set_option(tcp::no_delay(true));
-        s.bind({loopback_v4, 0});
-    };
-    auto f = async_dial(ctx,
-                        std::vector<tcp::endpoint>{{asio::ip::make_address("127.0.0.3"), 9},
-                                                   ok.endpoint()},
-                        options, asio::use_future);
+    options.socket_setup =
+        [&](tcp::socket& s, const tcp::endpoint& target, boost::system::error_code& ec) {
+            ++calls;
+            CHECK(s.is_open());
+            if (target.address() == asio::ip::make_address("127.0.0.3")) {
+                ec = asio::error::access_denied;  // refuse the first one
+                return;
+            }
+            s.set_option(tcp::no_delay(true));
+            s.bind({loopback_v4, 0});
+        };
+    auto f = async_dial(
+        ctx,
+        std::vector<tcp::endpoint>{{asio::ip::make_address("127.0.0.3"), 9}, ok.endpoint()},
+        options,
+        asio::use_future);
     ctx.run();
     tcp::socket s = f.get();
     tcp::no_delay nd;
@@ -132,7 +135,9 @@ TEST_CASE("async_dial: a throwing setup hook fails that attempt with setup_hook_
         throw std::runtime_error("boom");
     };
     boost::system::error_code result;
-    async_dial(ctx, std::vector<tcp::endpoint>{ok.endpoint()}, options,
+    async_dial(ctx,
+               std::vector<tcp::endpoint>{ok.endpoint()},
+               options,
                [&](boost::system::error_code ec, tcp::socket) { result = ec; });
     ctx.run();
     CHECK(result == error::setup_hook_threw);
@@ -146,7 +151,9 @@ TEST_CASE("async_dial: the endpoint filter refuses before any packet is sent", "
     dial_report report;
     options.report = &report;
     boost::system::error_code result;
-    async_dial(ctx, std::vector<tcp::endpoint>{ok.endpoint()}, options,
+    async_dial(ctx,
+               std::vector<tcp::endpoint>{ok.endpoint()},
+               options,
                [&](boost::system::error_code ec, tcp::socket) { result = ec; });
     ctx.run();
     CHECK(result == error::all_endpoints_filtered);
@@ -157,8 +164,9 @@ TEST_CASE("async_dial: bad input gets its own error", "[op]") {
     asio::io_context ctx;
     auto dial = [&](std::string host, std::string service, dial_options options = {}) {
         boost::system::error_code result;
-        async_dial(ctx, host, service, options,
-                   [&](boost::system::error_code ec, tcp::socket) { result = ec; });
+        async_dial(ctx, host, service, options, [&](boost::system::error_code ec, tcp::socket) {
+            result = ec;
+        });
         ctx.restart();
         ctx.run();
         return result;

@@ -5,7 +5,6 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <dirent.h>
-
 #include <memory>
 #include <string>
 
@@ -32,13 +31,13 @@ inline bool has_ipv6_loopback() {
 /// A listener whose kernel completes handshakes (backlog as large as the system allows, 4096
 /// here, so nobody needs to accept).
 class accepting_listener {
-public:
+  public:
     explicit accepting_listener(asio::ip::address address) : acceptor_(ctx_, {address, 0}) {
         acceptor_.listen(asio::socket_base::max_listen_connections);
     }
     tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
 
-private:
+  private:
     asio::io_context ctx_;
     tcp::acceptor acceptor_;
 };
@@ -46,14 +45,14 @@ private:
 /// A black hole: a listener with a full accept queue silently drops new SYNs, so connects to
 /// it hang until the OS gives up (~127 s).
 class black_hole {
-public:
+  public:
     explicit black_hole(asio::ip::address address) : acceptor_(ctx_, {address, 0}), filler_(ctx_) {
         acceptor_.listen(0);
         filler_.connect(acceptor_.local_endpoint());
     }
     tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
 
-private:
+  private:
     asio::io_context ctx_;
     tcp::acceptor acceptor_;
     tcp::socket filler_;
@@ -61,7 +60,7 @@ private:
 
 /// A port that refuses: bound but not listening, so SYNs get a RST (ECONNREFUSED at once).
 class refusing_port {
-public:
+  public:
     explicit refusing_port(asio::ip::address address) : acceptor_(ctx_) {
         const tcp::endpoint where(address, 0);
         acceptor_.open(where.protocol());
@@ -69,7 +68,7 @@ public:
     }
     tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
 
-private:
+  private:
     asio::io_context ctx_;
     tcp::acceptor acceptor_;
 };

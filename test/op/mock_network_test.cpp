@@ -25,23 +25,28 @@ struct outcome {
 };
 
 // Dials `host` over the mock network on a fresh io_context and runs it to completion.
-outcome dial(asio::io_context& ctx, mock_network& net, const std::string& host,
+outcome dial(asio::io_context& ctx,
+             mock_network& net,
+             const std::string& host,
              dial_options options = {}) {
     outcome out{asio::error::would_block, tcp::socket(ctx), {}, {}};
     options.report = &out.report;
     const auto start = clock_type::now();
-    async_dial(ctx, host, "443", net.options(options), [&](boost::system::error_code ec, tcp::socket s) {
-        out.ec = ec;
-        out.socket = std::move(s);
-        out.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
-    });
+    async_dial(
+        ctx, host, "443", net.options(options), [&](boost::system::error_code ec, tcp::socket s) {
+            out.ec = ec;
+            out.socket = std::move(s);
+            out.elapsed =
+                std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
+        });
     ctx.run();
     return out;
 }
 
 }  // namespace
 
-TEST_CASE("mock: slow AAAA costs one Resolution Delay, not the AAAA delay (RFC 8305 §3)", "[op][mock]") {
+TEST_CASE("mock: slow AAAA costs one Resolution Delay, not the AAAA delay (RFC 8305 §3)",
+          "[op][mock]") {
     asio::io_context ctx;
     auto net = mock_network::create(ctx.get_executor());
     net->answer("svc.test", address_family::ipv6, {"2001:db8::1"}, 300ms);

@@ -42,10 +42,11 @@ TEST_CASE("threads: 1000 concurrent dials on 4 threads each complete exactly onc
             // The dial runs on its own strand; cancellation is emitted from that strand too.
             auto strand = asio::make_strand(ctx);
             auto& signal = *signals.emplace_back(std::make_unique<asio::cancellation_signal>());
-            async_dial(strand, targets[i % targets.size()], options,
+            async_dial(strand,
+                       targets[i % targets.size()],
+                       options,
                        asio::bind_cancellation_slot(
-                           signal.slot(),
-                           [&, i](boost::system::error_code ec, tcp::socket) {
+                           signal.slot(), [&, i](boost::system::error_code ec, tcp::socket) {
                                ++per_dial[i];
                                ++completions;
                                if (!ec) {

@@ -24,7 +24,9 @@ using namespace happy_dial::test;
 
 namespace {
 
-std::vector<tcp::endpoint> one_listener(const accepting_listener& l) { return {l.endpoint()}; }
+std::vector<tcp::endpoint> one_listener(const accepting_listener& l) {
+    return {l.endpoint()};
+}
 
 // Counts what goes through it, so tests can see the associated allocator used and released.
 struct allocation_counters {
@@ -114,8 +116,7 @@ TEST_CASE("tokens: use_awaitable and as_tuple(use_awaitable)", "[op][token]") {
             tcp::socket s = co_await async_dial(ctx, targets, asio::use_awaitable);
             CHECK(s.remote_endpoint() == l.endpoint());
             std::vector<tcp::endpoint> refused{r.endpoint()};
-            auto [ec, s2] =
-                co_await async_dial(ctx, refused, asio::as_tuple(asio::use_awaitable));
+            auto [ec, s2] = co_await async_dial(ctx, refused, asio::as_tuple(asio::use_awaitable));
             CHECK(ec == asio::error::connection_refused);
             CHECK_FALSE(s2.is_open());
             done = true;
@@ -151,16 +152,17 @@ TEST_CASE("tokens: deferred runs only when invoked, and composes with as_tuple",
     CHECK(calls == 2);
 }
 
-TEST_CASE("tokens: async_connect fills the caller's socket like asio::async_connect", "[op][token]") {
+TEST_CASE("tokens: async_connect fills the caller's socket like asio::async_connect",
+          "[op][token]") {
     accepting_listener l(loopback_v4);
     asio::io_context ctx;
     tcp::socket socket(ctx);
     tcp::endpoint connected;
-    happy_dial::async_connect(socket, one_listener(l),
-                              [&](boost::system::error_code ec, tcp::endpoint ep) {
-                                  CHECK_FALSE(ec);
-                                  connected = ep;
-                              });
+    happy_dial::async_connect(
+        socket, one_listener(l), [&](boost::system::error_code ec, tcp::endpoint ep) {
+            CHECK_FALSE(ec);
+            connected = ep;
+        });
     ctx.run();
     CHECK(connected == l.endpoint());
     CHECK(socket.remote_endpoint() == l.endpoint());
@@ -168,8 +170,8 @@ TEST_CASE("tokens: async_connect fills the caller's socket like asio::async_conn
     // Host + service form with an IP literal (no DNS).
     ctx.restart();
     tcp::socket socket2(ctx);
-    auto f = happy_dial::async_connect(socket2, "127.0.0.1", std::to_string(l.endpoint().port()),
-                                       asio::use_future);
+    auto f = happy_dial::async_connect(
+        socket2, "127.0.0.1", std::to_string(l.endpoint().port()), asio::use_future);
     ctx.run();
     CHECK(f.get() == l.endpoint());
     CHECK(socket2.is_open());
@@ -182,7 +184,9 @@ TEST_CASE("tokens: dialer holds options and dials every way", "[op][token]") {
     d.options().connection_attempt_delay = std::chrono::milliseconds(100);
     dial_report report;
     int calls = 0;
-    d.async_dial("127.0.0.1", std::to_string(l.endpoint().port()), report,
+    d.async_dial("127.0.0.1",
+                 std::to_string(l.endpoint().port()),
+                 report,
                  [&](boost::system::error_code ec, tcp::socket) {
                      CHECK_FALSE(ec);
                      ++calls;
@@ -201,7 +205,8 @@ TEST_CASE("tokens: handler runs on its associated executor", "[op][token]") {
     asio::io_context ctx;
     auto strand = asio::make_strand(ctx);
     bool on_strand = false;
-    async_dial(ctx, one_listener(l),
+    async_dial(ctx,
+               one_listener(l),
                asio::bind_executor(strand, [&](boost::system::error_code, tcp::socket) {
                    on_strand = strand.running_in_this_thread();
                }));
@@ -219,7 +224,9 @@ TEST_CASE("tokens: state uses the associated allocator and is freed before the u
     std::vector<tcp::endpoint> targets{hole.endpoint(), l.endpoint()};
     dial_options options;
     options.connection_attempt_delay = std::chrono::milliseconds(20);
-    async_dial(ctx, targets, options,
+    async_dial(ctx,
+               targets,
+               options,
                asio::bind_allocator(counting_allocator<void>(&counters),
                                     [&](boost::system::error_code ec, tcp::socket) {
                                         CHECK_FALSE(ec);

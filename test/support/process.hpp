@@ -3,10 +3,9 @@
 
 #include "catch.hpp"
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <string>
+#include <sys/wait.h>
 
 namespace happy_dial::test {
 

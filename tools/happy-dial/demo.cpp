@@ -1,5 +1,4 @@
 #include "demo.hpp"
-
 #include "timeline.hpp"
 
 #include <happy_dial/happy_dial.hpp>
@@ -111,8 +110,8 @@ int run_demo(std::ostream& os) {
     draw_timeline(os, rows_for(report), total);
     if (!happy_result) {
         const auto& w = report.attempts[*report.winner];
-        os << "  -> connected to " << text(w.endpoint) << " after "
-           << format_ms(to_ms(*w.ended)) << " ms\n\n";
+        os << "  -> connected to " << text(w.endpoint) << " after " << format_ms(to_ms(*w.ended))
+           << " ms\n\n";
     } else {
         os << "  -> failed: " << happy_result.message() << "\n\n";
     }

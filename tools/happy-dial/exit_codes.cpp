@@ -12,8 +12,8 @@ exit_code exit_code_for(const boost::system::error_code& ec, std::size_t attempt
         return timed_out;
     }
     if (ec == error::invalid_delay || ec == error::invalid_timeout ||
-        ec == error::invalid_family_count || ec == error::empty_host ||
-        ec == error::invalid_host || ec == error::invalid_service) {
+        ec == error::invalid_family_count || ec == error::empty_host || ec == error::invalid_host ||
+        ec == error::invalid_service) {
         return usage_error;
     }
     if (attempts == 0) {

@@ -1,5 +1,4 @@
 #include "json_report.hpp"
-
 #include "timeline.hpp"
 
 #include <cstdio>
@@ -91,8 +90,7 @@ void write_json(std::ostream& os,
            << (a.family ? json_string(*a.family == address_family::ipv6 ? "AAAA" : "A")
                         : std::string("null"))
            << ", \"at_ms\": " << number(to_ms(a.at)) << ", \"addresses\": " << a.addresses
-           << ", \"accepted\": " << a.accepted << ", \"error\": " << error_object(a.error)
-           << "}";
+           << ", \"accepted\": " << a.accepted << ", \"error\": " << error_object(a.error) << "}";
     }
     os << (report.answers.empty() ? "" : "\n  ") << "],\n";
     os << "  \"attempts\": [";

@@ -29,9 +29,9 @@ void add_binds(command& cmd) {
     if (!cmd.bind_v4 && !cmd.bind_v6) {
         return;
     }
-    cmd.options.socket_setup = [v4 = cmd.bind_v4, v6 = cmd.bind_v6](
-                                   tcp::socket& s, const tcp::endpoint& target,
-                                   boost::system::error_code& ec) {
+    cmd.options.socket_setup = [v4 = cmd.bind_v4, v6 = cmd.bind_v6](tcp::socket& s,
+                                                                    const tcp::endpoint& target,
+                                                                    boost::system::error_code& ec) {
         const auto& local = target.address().is_v6() ? v6 : v4;
         if (local) {
             s.bind({*local, 0}, ec);
@@ -39,7 +39,9 @@ void add_binds(command& cmd) {
     };
 }
 
-void explain_failure(std::ostream& os, const command& cmd, const dial_report& report,
+void explain_failure(std::ostream& os,
+                     const command& cmd,
+                     const dial_report& report,
                      exit_code code) {
     os << "happy-dial: cannot connect to " << cmd.host << " port " << cmd.port << ": ";
     switch (code) {
@@ -108,8 +110,8 @@ int main(int argc, char** argv) {
         const auto& w = report.attempts[*report.winner];
         std::cout << "connected to " << w.endpoint << " ("
                   << (w.endpoint.address().is_v6() ? "IPv6" : "IPv4") << ") in "
-                  << format_ms(to_ms(report.elapsed)) << " ms, attempt "
-                  << (*report.winner + 1) << " of " << report.attempts.size() << "\n";
+                  << format_ms(to_ms(report.elapsed)) << " ms, attempt " << (*report.winner + 1)
+                  << " of " << report.attempts.size() << "\n";
     } else {
         explain_failure(std::cerr, cmd, report, code);
     }

@@ -11,7 +11,9 @@
 
 namespace happy_dial::cli {
 
-double to_ms(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; }
+double to_ms(std::chrono::nanoseconds d) {
+    return static_cast<double>(d.count()) / 1e6;
+}
 
 std::string format_ms(double ms) {
     char buf[32];
@@ -50,9 +52,9 @@ std::vector<timeline_row> rows_for(const dial_report& report) {
     std::vector<timeline_row> rows;
     for (const auto& answer : report.answers) {
         timeline_row row;
-        row.label = !answer.family                                 ? "endpoints"
+        row.label = !answer.family                           ? "endpoints"
                     : *answer.family == address_family::ipv6 ? "DNS AAAA"
-                                                                   : "DNS A";
+                                                             : "DNS A";
         row.start_ms = to_ms(answer.at);
         row.end_ms = row.start_ms;
         row.point = true;

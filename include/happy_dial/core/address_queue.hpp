@@ -17,7 +17,7 @@ namespace happy_dial::core {
 /// family were already handed out, so an answer that arrives late is merged into the untried
 /// part exactly where a complete list would have put it (§6). Each operation is O(1) amortized.
 class address_queue {
-public:
+  public:
     /// An empty queue that tries `preferred` first and interleaves after `first_family_count`.
     address_queue(address_family preferred, unsigned first_family_count);
 
@@ -47,16 +47,14 @@ public:
     /// The family tried first.
     address_family preferred() const noexcept { return preferred_; }
 
-private:
+  private:
     struct family_list {
         std::vector<endpoint> items;
         std::size_t next = 0;  // items before `next` were handed out
     };
 
     family_list& list(address_family f) noexcept { return lists_[static_cast<int>(f)]; }
-    const family_list& list(address_family f) const noexcept {
-        return lists_[static_cast<int>(f)];
-    }
+    const family_list& list(address_family f) const noexcept { return lists_[static_cast<int>(f)]; }
     address_family desired_family() const noexcept;
     const endpoint& at(std::uint32_t ref) const noexcept;
     void rehash(std::size_t slots);

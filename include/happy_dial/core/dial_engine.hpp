@@ -34,7 +34,7 @@ struct resolution_answer {
 /// filter stale completions. An event fed while actions are still queued is fine: its actions
 /// are appended behind them.
 class dial_engine {
-public:
+  public:
     /// `config` must pass validate(); it is normalized here.
     explicit dial_engine(engine_config config);
 
@@ -69,7 +69,7 @@ public:
     /// The normalized configuration in force.
     const engine_config& config() const noexcept { return config_; }
 
-private:
+  private:
     void begin(time_point now);
     void accept(time_point now, resolution_answer answer);
     void step(time_point now);

@@ -21,10 +21,10 @@ const char* to_string(attempt_outcome o) noexcept;
 
 /// One connection attempt, as the engine saw it.
 struct attempt_record {
-    attempt_id id = 0;                ///< dense, in start order
-    endpoint target;                  ///< the address attempted
-    time_point started;               ///< when start_attempt was issued
-    std::optional<time_point> ended;  ///< when it ended, as the engine saw it
+    attempt_id id = 0;                                   ///< dense, in start order
+    endpoint target;                                     ///< the address attempted
+    time_point started;                                  ///< when start_attempt was issued
+    std::optional<time_point> ended;                     ///< when it ended, as the engine saw it
     attempt_outcome outcome = attempt_outcome::pending;  ///< how it ended
     error_code error;  ///< the attempt's own error (empty when it won or is pending)
 };

@@ -85,7 +85,7 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     using lock_type = std::unique_lock<std::mutex>;
     using handler_executor = asio::associated_executor_t<Handler, asio::any_io_executor>;
 
-public:
+  public:
     dial_state(asio::any_io_executor io_executor,
                Handler handler,
                Finisher finisher,
@@ -128,7 +128,7 @@ public:
         }
     }
 
-private:
+  private:
     struct cancel_handler {
         dial_state* state;
         void operator()(asio::cancellation_type type) const { state->request_cancel(type); }
@@ -334,7 +334,8 @@ private:
         ++outstanding_;
         // A by-copy capture of `const self_ptr&` would be a const member that std::move cannot
         // empty, keeping the state alive past the upcall: copy into a mutable one.
-        auto on_done = [self = self_ptr(self), id = a.id](boost::system::error_code result) mutable {
+        auto on_done = [self = self_ptr(self),
+                        id = a.id](boost::system::error_code result) mutable {
             auto* s = self.get();
             s->on_connect(std::move(self), id, result);
         };
@@ -385,7 +386,8 @@ private:
         finish(now, ec, std::nullopt);
     }
 
-    void finish(core::time_point now, boost::system::error_code ec,
+    void finish(core::time_point now,
+                boost::system::error_code ec,
                 std::optional<core::attempt_id> winner) {
         done_ = true;
         finished_at_ = now;
@@ -441,11 +443,12 @@ private:
         auto finisher = std::move(finisher_);
         const auto ec = result_;
         const auto endpoint = result_endpoint_;
-        tcp::socket socket = result_socket_ ? std::move(*result_socket_) : tcp::socket(io_executor_);
+        tcp::socket socket =
+            result_socket_ ? std::move(*result_socket_) : tcp::socket(io_executor_);
         auto io_work = std::move(io_work_);
         auto handler_work = std::move(handler_work_);
         lock.unlock();  // nothing else can reach the state now: no handler is pending
-        self.reset();  // the last reference: sockets of losers, timers, engine are gone now
+        self.reset();   // the last reference: sockets of losers, timers, engine are gone now
         // Runs inline when the handler's executor is already running here (the usual case);
         // the wrapper is not bound to the caller's allocator, so none of its memory is in use
         // when the handler runs.

@@ -15,7 +15,7 @@ namespace happy_dial::detail {
 /// any handler is destroyed) closes the gate; resolver threads post only while it is open and
 /// while holding its mutex.
 class lookup_gate final : public boost::asio::execution_context::service {
-public:
+  public:
     using key_type = lookup_gate;
     inline static boost::asio::execution_context::id id;
 
@@ -29,7 +29,7 @@ public:
 
     const std::shared_ptr<state>& shared() const noexcept { return state_; }
 
-private:
+  private:
     void shutdown() override {
         std::lock_guard<std::mutex> lock(state_->mutex);
         state_->open = false;
@@ -40,8 +40,7 @@ private:
 
 /// One outstanding lookup of one dial, shared by the dial and whoever resolves.
 struct lookup_ticket {
-    using deliver_fn =
-        std::function<void(std::shared_ptr<lookup_ticket>, core::resolution_answer)>;
+    using deliver_fn = std::function<void(std::shared_ptr<lookup_ticket>, core::resolution_answer)>;
 
     std::shared_ptr<lookup_gate::state> gate;
     /// Guarded by gate->mutex. Posts the answer to the dial's executor; reset by the dial when

@@ -16,6 +16,7 @@ boost::system::error_code check_host(std::string_view host);
 
 /// Validates a service: error::invalid_service when empty, or numeric and outside 1..65535.
 /// Sets `port` when the service is numeric.
-boost::system::error_code check_service(std::string_view service, std::optional<unsigned short>& port);
+boost::system::error_code check_service(std::string_view service,
+                                        std::optional<unsigned short>& port);
 
 }  // namespace happy_dial::detail

@@ -56,7 +56,7 @@ struct lookup_record {
 /// not declared fail with host_not_found. Thread-safe.
 class mock_network final : public dial_transport,
                            public std::enable_shared_from_this<mock_network> {
-public:
+  public:
     /// Timers of the script run on `executor`.
     static std::shared_ptr<mock_network> create(boost::asio::any_io_executor executor);
 
@@ -101,7 +101,7 @@ public:
     explicit mock_network(boost::asio::any_io_executor executor);
     ~mock_network() override;
 
-private:
+  private:
     struct scripted_answer {
         std::vector<std::string> addresses;
         std::chrono::milliseconds delay{};
