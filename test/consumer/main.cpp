@@ -13,8 +13,10 @@ int main() {
     closed.open(where.protocol());
     closed.bind(where);  // bound, not listening: connects are refused
     boost::system::error_code result;
-    happy_dial::async_dial(ctx, std::vector<asio::ip::tcp::endpoint>{closed.local_endpoint()},
-                           [&](boost::system::error_code ec, asio::ip::tcp::socket) { result = ec; });
+    happy_dial::async_dial(
+        ctx,
+        std::vector<asio::ip::tcp::endpoint>{closed.local_endpoint()},
+        [&](boost::system::error_code ec, asio::ip::tcp::socket) { result = ec; });
     ctx.run();
     std::cout << "consumer: " << result.message() << "\n";
     return result == asio::error::connection_refused ? 0 : 1;
