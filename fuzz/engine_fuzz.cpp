@@ -17,13 +17,12 @@
 
 #include <boost/asio/error.hpp>
 
-#include <fuzzer/FuzzedDataProvider.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <fuzzer/FuzzedDataProvider.h>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -35,13 +34,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-#define FUZZ_CHECK(cond)                                                              \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            std::fprintf(stderr, "engine_fuzz: %s:%d: check failed: %s\n", __FILE__, \
-                         __LINE__, #cond);                                            \
-            std::abort();                                                             \
-        }                                                                             \
+#define FUZZ_CHECK(cond)                                                                      \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            std::fprintf(                                                                     \
+                stderr, "engine_fuzz: %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            std::abort();                                                                     \
+        }                                                                                     \
     } while (0)
 
 duration fuzz_duration(FuzzedDataProvider& in) {
@@ -98,9 +97,12 @@ endpoint fuzz_endpoint(FuzzedDataProvider& in) {
 
 error_code fuzz_error(FuzzedDataProvider& in) {
     static const error_code errors[] = {
-        boost::asio::error::connection_refused, boost::asio::error::host_unreachable,
-        boost::asio::error::network_unreachable, boost::asio::error::timed_out,
-        boost::asio::error::host_not_found,     boost::asio::error::operation_aborted,
+        boost::asio::error::connection_refused,
+        boost::asio::error::host_unreachable,
+        boost::asio::error::network_unreachable,
+        boost::asio::error::timed_out,
+        boost::asio::error::host_not_found,
+        boost::asio::error::operation_aborted,
     };
     return in.PickValueInArray(errors);
 }
@@ -121,7 +123,7 @@ bool in_bounds(duration d, bool zero_ok) {
 
 /// Runs one engine and mirrors what its driver is allowed to believe.
 class harness {
-public:
+  public:
     harness(FuzzedDataProvider& in, engine_config config, std::uint8_t filter_mask)
         : in_(in), config_(config), filter_mask_(filter_mask), engine_(std::move(config)) {}
 
@@ -160,7 +162,7 @@ public:
         finish_off();
     }
 
-private:
+  private:
     void event() {
         switch (in_.ConsumeIntegralInRange<int>(0, 9)) {
             case 0:  // time passes
@@ -199,8 +201,9 @@ private:
             case 6: {  // an attempt's outcome: usually a running one, sometimes stale or unknown
                 attempt_id id = in_.ConsumeIntegralInRange<attempt_id>(0, 12);
                 if (!running_.empty() && in_.ConsumeBool()) {
-                    id = *std::next(running_.begin(),
-                                    in_.ConsumeIntegralInRange<std::size_t>(0, running_.size() - 1));
+                    id =
+                        *std::next(running_.begin(),
+                                   in_.ConsumeIntegralInRange<std::size_t>(0, running_.size() - 1));
                 }
                 const bool success = in_.ConsumeBool();
                 report(id, success ? error_code{} : fuzz_error(in_));
@@ -274,9 +277,7 @@ private:
         FUZZ_CHECK(!engine_.next_action());
     }
 
-    void remember(const std::vector<endpoint>& eps) {
-        answered_.insert(eps.begin(), eps.end());
-    }
+    void remember(const std::vector<endpoint>& eps) { answered_.insert(eps.begin(), eps.end()); }
 
     bool filter(const endpoint& ep) const {
         return ((filter_mask_ >> (ep.address().is_v6() ? 4 : 0)) >> (ep.port() % 4) & 1) == 0;
@@ -373,11 +374,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     engine_config config;
     config.resolution_delay = fuzz_duration(in);
     config.connection_attempt_delay = fuzz_duration(in);
-    config.preference =
-        in.PickValueInArray({family_preference::prefer_ipv6, family_preference::prefer_ipv4,
-                             family_preference::ipv6_only, family_preference::ipv4_only});
-    config.first_address_family_count =
-        in.ConsumeBool() ? in.ConsumeIntegralInRange<unsigned>(0, 3) : in.ConsumeIntegral<unsigned>();
+    config.preference = in.PickValueInArray({family_preference::prefer_ipv6,
+                                             family_preference::prefer_ipv4,
+                                             family_preference::ipv6_only,
+                                             family_preference::ipv4_only});
+    config.first_address_family_count = in.ConsumeBool() ? in.ConsumeIntegralInRange<unsigned>(0, 3)
+                                                         : in.ConsumeIntegral<unsigned>();
     if (in.ConsumeBool()) {
         config.overall_timeout = fuzz_duration(in);
     }
@@ -393,8 +395,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto ec = validate(config);
     const bool delays_ok = in_bounds(config.resolution_delay, true) &&
                            in_bounds(config.connection_attempt_delay, false);
-    const bool timeouts_ok = (!config.overall_timeout || in_bounds(*config.overall_timeout, false)) &&
-                             (!config.attempt_timeout || in_bounds(*config.attempt_timeout, false));
+    const bool timeouts_ok =
+        (!config.overall_timeout || in_bounds(*config.overall_timeout, false)) &&
+        (!config.attempt_timeout || in_bounds(*config.attempt_timeout, false));
     if (!delays_ok) {
         FUZZ_CHECK(ec == error::invalid_delay);
         return 0;

@@ -14,8 +14,8 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
-#include <iostream>
 #include <chrono>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -59,9 +59,8 @@ struct dialer_probe {
     boost::system::error_code dial(const std::string& host,
                                    const std::string& service,
                                    dial_options options = {}) {
-        return run([&](auto handler) {
-            async_dial(ctx, host, service, options, std::move(handler));
-        });
+        return run(
+            [&](auto handler) { async_dial(ctx, host, service, options, std::move(handler)); });
     }
 };
 
@@ -99,9 +98,17 @@ TEST_CASE("bad input: host names that are empty, too long or hold invalid charac
     CHECK(p.dial("[]", "443") == error::empty_host);  // an empty IPv6 literal
     CHECK(p.dial(std::string(254, 'a'), "443") == error::invalid_host);
     CHECK(p.dial(std::string(100000, 'a'), "443") == error::invalid_host);
-    for (const std::string host :
-         {"bad host", "bad/host", "bad@host", "bad\nhost", "bad\thost", "ex\xc3\xa4mple.test",
-          "bad\\host", "a;b", "a,b", "host?", "*.test"}) {
+    for (const std::string host : {"bad host",
+                                   "bad/host",
+                                   "bad@host",
+                                   "bad\nhost",
+                                   "bad\thost",
+                                   "ex\xc3\xa4mple.test",
+                                   "bad\\host",
+                                   "a;b",
+                                   "a,b",
+                                   "host?",
+                                   "*.test"}) {
         INFO("host: " << host);
         CHECK(p.dial(host, "443") == error::invalid_host);
     }
@@ -121,8 +128,8 @@ TEST_CASE("bad input: host names that are empty, too long or hold invalid charac
 TEST_CASE("bad input: ports 0, above 65535, empty, too long, and unknown service names",
           "[fault][input]") {
     dialer_probe p;
-    for (const std::string service : {"0", "00000", "65536", "99999", "123456", "",
-                                      "18446744073709551617"}) {
+    for (const std::string service :
+         {"0", "00000", "65536", "99999", "123456", "", "18446744073709551617"}) {
         INFO("service: " << service);
         CHECK(p.dial("127.0.0.1", service) == error::invalid_service);
         CHECK(p.dial("::1", service) == error::invalid_service);
@@ -143,16 +150,19 @@ TEST_CASE("bad input: the largest and padded ports are accepted", "[fault][input
     dialer_probe p;
     const auto port = std::to_string(refused.endpoint().port());
     CHECK(p.dial("127.0.0.1", port) == asio::error::connection_refused);
-    CHECK(p.dial("127.0.0.1", std::string(5 - std::min<std::size_t>(5, port.size()), '0') +
-                                   port) == asio::error::connection_refused);
+    CHECK(p.dial("127.0.0.1", std::string(5 - std::min<std::size_t>(5, port.size()), '0') + port) ==
+          asio::error::connection_refused);
 }
 
 TEST_CASE("bad input: empty, all-invalid and all-filtered endpoint ranges", "[fault][input]") {
     dialer_probe p;
     CHECK(p.dial(std::vector<tcp::endpoint>{}) == error::no_endpoints);
-    const std::vector<tcp::endpoint> invalid{ep("0.0.0.0", 80), ep("::", 80),
-                                             ep("224.0.0.1", 80), ep("ff02::1", 80),
-                                             ep("255.255.255.255", 80), ep("127.0.0.1", 0)};
+    const std::vector<tcp::endpoint> invalid{ep("0.0.0.0", 80),
+                                             ep("::", 80),
+                                             ep("224.0.0.1", 80),
+                                             ep("ff02::1", 80),
+                                             ep("255.255.255.255", 80),
+                                             ep("127.0.0.1", 0)};
     CHECK(p.dial(invalid) == error::invalid_endpoint);
 
     const std::vector<tcp::endpoint> loopback{ep("127.0.0.1", 9), ep("::1", 9)};
@@ -246,22 +256,22 @@ TEST_CASE("bad input: negative, zero and huge delays and timeouts", "[fault][inp
     // The limits themselves are valid; huge delays are clamped, so the dial is not slowed.
     const auto start = std::chrono::steady_clock::now();
     CHECK(p.dial(target, with([&](dial_options& o) {
-        o.resolution_delay = day;
-        o.connection_attempt_delay = day;
-        o.timeout = day;
-        o.attempt_timeout = day;
-    })) == asio::error::connection_refused);
+                     o.resolution_delay = day;
+                     o.connection_attempt_delay = day;
+                     o.timeout = day;
+                     o.attempt_timeout = day;
+                 })) == asio::error::connection_refused);
     CHECK(p.dial(target, with([&](dial_options& o) {
-        o.resolution_delay = ms(0);
-        o.connection_attempt_delay = ms(1);
-        o.timeout = ms(1000);
-        o.attempt_timeout = ms(1);
-    })) != error::invalid_timeout);
+                     o.resolution_delay = ms(0);
+                     o.connection_attempt_delay = ms(1);
+                     o.timeout = ms(1000);
+                     o.attempt_timeout = ms(1);
+                 })) != error::invalid_timeout);
     CHECK(std::chrono::steady_clock::now() - start < 5s);
     // A huge first-address-family count is fine.
     CHECK(p.dial(target, with([](dial_options& o) {
-        o.first_address_family_count = std::numeric_limits<unsigned>::max();
-    })) == asio::error::connection_refused);
+                     o.first_address_family_count = std::numeric_limits<unsigned>::max();
+                 })) == asio::error::connection_refused);
 }
 
 TEST_CASE("bad input: a setup hook that throws fails each attempt, closes its socket",
@@ -315,21 +325,24 @@ TEST_CASE("bad input: a handler that throws propagates out of run(), nothing lea
             CHECK(s.is_open());
         };
         // Success path, failure path, bad input path; and two that must complete normally.
-        async_dial(ctx, std::vector<tcp::endpoint>{ok.endpoint()},
-                   asio::bind_cancellation_slot(signal.slot(),
-                                                asio::bind_allocator(alloc, throwing)));
-        async_dial(ctx, std::vector<tcp::endpoint>{refused.endpoint()},
+        async_dial(
+            ctx,
+            std::vector<tcp::endpoint>{ok.endpoint()},
+            asio::bind_cancellation_slot(signal.slot(), asio::bind_allocator(alloc, throwing)));
+        async_dial(ctx,
+                   std::vector<tcp::endpoint>{refused.endpoint()},
                    asio::bind_allocator(alloc, throwing));
         async_dial(ctx, "", "443", asio::bind_allocator(alloc, throwing));
-        async_dial(ctx, std::vector<tcp::endpoint>{ok.endpoint()},
-                   asio::bind_allocator(alloc, other));
+        async_dial(
+            ctx, std::vector<tcp::endpoint>{ok.endpoint()}, asio::bind_allocator(alloc, other));
         tcp::socket filled(ctx);
-        happy_dial::async_connect(filled, std::vector<tcp::endpoint>{ok.endpoint()},
-                                  asio::bind_allocator(alloc, [&](boost::system::error_code,
-                                                                  tcp::endpoint) {
-                                      ++calls;
-                                      throw std::logic_error("connect handler");
-                                  }));
+        happy_dial::async_connect(
+            filled,
+            std::vector<tcp::endpoint>{ok.endpoint()},
+            asio::bind_allocator(alloc, [&](boost::system::error_code, tcp::endpoint) {
+                ++calls;
+                throw std::logic_error("connect handler");
+            }));
         for (int i = 0; i < 10 && !ctx.stopped(); ++i) {
             try {
                 ctx.run_for(10s);
@@ -341,7 +354,7 @@ TEST_CASE("bad input: a handler that throws propagates out of run(), nothing lea
         CHECK(thrown == 4);
         CHECK(calls == 4);
         CHECK(other_calls == 1);
-        CHECK(live == 0);  // every dial's state is freed
+        CHECK(live == 0);                                // every dial's state is freed
         signal.emit(asio::cancellation_type::terminal);  // after completion: does nothing
         CHECK(filled.is_open());  // the async_connect filled the socket before the throw
         ctx.restart();

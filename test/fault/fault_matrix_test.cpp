@@ -89,15 +89,17 @@ struct scenario {
     std::string name;
     std::vector<scripted_answer> answers;
     std::vector<scripted_endpoint> endpoints;
-    dial_options base;           // every fault but deadline expiry
-    dial_options with_deadline;  // deadline expiry: an overall timeout instead
+    dial_options base;                         // every fault but deadline expiry
+    dial_options with_deadline;                // deadline expiry: an overall timeout instead
     boost::system::error_code expected_error;  // of the fault-free dial
     std::optional<std::string> expected_winner;
 };
 
 constexpr unsigned short port = 443;
 
-tcp::endpoint ep(const std::string& address) { return {asio::ip::make_address(address), port}; }
+tcp::endpoint ep(const std::string& address) {
+    return {asio::ip::make_address(address), port};
+}
 
 /// What one run observed.
 struct outcome {
@@ -127,10 +129,10 @@ struct matrix_stats {
 };
 
 class matrix {
-public:
+  public:
     explicit matrix(scenario sc) : sc_(std::move(sc)) {}
 
-    /// Runs the whole matrix for one API; returns the number of faults injected.
+    /// Runs the whole matrix for one API (the counts go to stats()).
     void run(api which) {
         // Fault-free references, one per set of options (a late fault must leave these intact).
         ref_base_ = run_once(which, fault_kind::none, 0);
@@ -144,10 +146,14 @@ public:
         ref_deadline_ = run_once(which, fault_kind::none, 0, &sc_.with_deadline);
         CHECK(ref_deadline_.ec == ref_base_.ec);
 
-        for (auto kind : {fault_kind::connect_error, fault_kind::setup_error,
-                          fault_kind::resolver_error, fault_kind::cancel_terminal,
-                          fault_kind::cancel_partial, fault_kind::deadline,
-                          fault_kind::stop_restart, fault_kind::stop_destroy}) {
+        for (auto kind : {fault_kind::connect_error,
+                          fault_kind::setup_error,
+                          fault_kind::resolver_error,
+                          fault_kind::cancel_terminal,
+                          fault_kind::cancel_partial,
+                          fault_kind::deadline,
+                          fault_kind::stop_restart,
+                          fault_kind::stop_destroy}) {
             // Step n = 0, 1, 2, ... until the dial ends before reaching it (bounded).
             std::size_t n = 0;
             for (; n < 64; ++n) {
@@ -164,7 +170,7 @@ public:
 
     const matrix_stats& stats() const { return stats_; }
 
-private:
+  private:
     const dial_options& options_for(fault_kind kind) const {
         if (kind == fault_kind::deadline) {
             return sc_.with_deadline;
@@ -172,7 +178,9 @@ private:
         return sc_.base;
     }
 
-    outcome run_once(api which, fault_kind kind, std::size_t n,
+    outcome run_once(api which,
+                     fault_kind kind,
+                     std::size_t n,
                      const dial_options* options_override = nullptr) {
         ++stats_.runs;
         INFO(sc_.name << (which == api::dial ? ", async_dial" : ", async_connect") << ", "
@@ -229,24 +237,24 @@ private:
                 case fault_kind::none:
                     break;
             }
-            auto options = net->options(options_override ? *options_override
-                                                          : options_for(kind));
+            auto options = net->options(options_override ? *options_override : options_for(kind));
             options.report = &out.report;
             const int fds_base = open_fd_count();
 
             // Each handler holds a sentinel that counts its destruction.
             auto on_socket = [&out, &returned] {
-                return [&out, &returned,
-                        guard = std::make_shared<sentinel>(&out.handler_destroyed)](
-                           boost::system::error_code ec, tcp::socket s) {
-                    ++out.calls;
-                    out.ec = ec;
-                    CHECK(s.is_open() == !ec);
-                    returned.emplace(std::move(s));
-                };
+                return
+                    [&out, &returned, guard = std::make_shared<sentinel>(&out.handler_destroyed)](
+                        boost::system::error_code ec, tcp::socket s) {
+                        ++out.calls;
+                        out.ec = ec;
+                        CHECK(s.is_open() == !ec);
+                        returned.emplace(std::move(s));
+                    };
             };
             auto on_endpoint = [&out, &caller_socket] {
-                return [&out, &caller_socket,
+                return [&out,
+                        &caller_socket,
                         guard = std::make_shared<sentinel>(&out.handler_destroyed)](
                            boost::system::error_code ec, tcp::endpoint) {
                     ++out.calls;
@@ -256,18 +264,26 @@ private:
             };
             const bool host = !sc_.answers.empty();
             if (which == api::dial && host) {
-                async_dial(ctx, "svc.test", std::to_string(port), options,
+                async_dial(ctx,
+                           "svc.test",
+                           std::to_string(port),
+                           options,
                            asio::bind_cancellation_slot(signal.slot(), on_socket()));
             } else if (which == api::dial) {
-                async_dial(ctx, range, options,
-                           asio::bind_cancellation_slot(signal.slot(), on_socket()));
+                async_dial(
+                    ctx, range, options, asio::bind_cancellation_slot(signal.slot(), on_socket()));
             } else if (host) {
                 happy_dial::async_connect(
-                    caller_socket, "svc.test", std::to_string(port), options,
+                    caller_socket,
+                    "svc.test",
+                    std::to_string(port),
+                    options,
                     asio::bind_cancellation_slot(signal.slot(), on_endpoint()));
             } else {
                 happy_dial::async_connect(
-                    caller_socket, range, options,
+                    caller_socket,
+                    range,
+                    options,
                     asio::bind_cancellation_slot(signal.slot(), on_endpoint()));
             }
 

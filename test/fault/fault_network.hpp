@@ -29,8 +29,8 @@
 
 namespace happy_dial::test {
 
-using testing::behaviour;
 using std::chrono::milliseconds;
+using testing::behaviour;
 
 /// The errors the matrix injects: distinct from every scripted one, so a test can tell them apart.
 inline const boost::system::error_code injected_connect_error =
@@ -52,7 +52,7 @@ struct step_info {
 
 class fault_network final : public dial_transport,
                             public std::enable_shared_from_this<fault_network> {
-public:
+  public:
     /// "connects" endpoints are served by `listener` (IPv4 loopback), so the winner is a real
     /// connected socket.
     static std::shared_ptr<fault_network> create(boost::asio::any_io_executor executor,
@@ -94,8 +94,8 @@ public:
     dial_options options(dial_options base) {
         base.transport = shared_from_this();
         std::weak_ptr<fault_network> weak = shared_from_this();
-        base.socket_setup = [weak](tcp::socket&, const tcp::endpoint&,
-                                   boost::system::error_code& ec) {
+        base.socket_setup = [weak](
+                                tcp::socket&, const tcp::endpoint&, boost::system::error_code& ec) {
             if (auto self = weak.lock()) {
                 if (self->fail_hook && *self->fail_hook == self->hooks_) {
                     ec = injected_setup_error;
@@ -110,7 +110,7 @@ public:
     // --- what happened ---
     struct connect_record {
         tcp::endpoint target;
-        std::size_t issued_before_step = 0;  ///< steps handed over when the connect was issued
+        std::size_t issued_before_step = 0;       ///< steps handed over when the connect was issued
         std::optional<std::size_t> completed_at;  ///< its step, once handed over
     };
     const std::vector<connect_record>& connects() const { return connects_; }
@@ -156,10 +156,11 @@ public:
             }
         }
         auto timer = std::make_shared<asio::steady_timer>(executor_, script.delay);
-        timer->async_wait([self = shared_from_this(), timer, done = std::move(done),
-                           answer = std::move(answer)](boost::system::error_code) mutable {
-            self->hand_over_answer(std::move(done), std::move(answer));
-        });
+        timer->async_wait(
+            [self = shared_from_this(), timer, done = std::move(done), answer = std::move(answer)](
+                boost::system::error_code) mutable {
+                self->hand_over_answer(std::move(done), std::move(answer));
+            });
     }
 
     void async_connect(tcp::socket& socket,
@@ -182,7 +183,11 @@ public:
             timer->expires_after(script.delay);
         }
         pending_[&socket] = pending_connect{index, timer, false, {}};
-        timer->async_wait([self = shared_from_this(), timer, &socket, how = script.how, inject,
+        timer->async_wait([self = shared_from_this(),
+                           timer,
+                           &socket,
+                           how = script.how,
+                           inject,
                            done = std::move(done)](boost::system::error_code ec) mutable {
             if (ec) {
                 self->hand_over_connect(socket, asio::error::operation_aborted, std::move(done));
@@ -211,13 +216,15 @@ public:
             // A withheld completion is handed over now, as aborted (never inline: the dial is
             // inside its own handler).
             auto done = std::move(it->second.withheld);
-            asio::post(executor_, [self = shared_from_this(), &socket, done = std::move(done)]() mutable {
-                self->hand_over_connect(socket, asio::error::operation_aborted, std::move(done));
-            });
+            asio::post(executor_,
+                       [self = shared_from_this(), &socket, done = std::move(done)]() mutable {
+                           self->hand_over_connect(
+                               socket, asio::error::operation_aborted, std::move(done));
+                       });
         }
     }
 
-private:
+  private:
     struct script_answer {
         std::vector<std::string> addresses;
         milliseconds delay{0};
@@ -258,7 +265,9 @@ private:
         done(std::move(answer));
     }
 
-    void hand_over_connect(tcp::socket& socket, boost::system::error_code ec, connect_handler done) {
+    void hand_over_connect(tcp::socket& socket,
+                           boost::system::error_code ec,
+                           connect_handler done) {
         auto it = pending_.find(&socket);
         const bool late = it == pending_.end() || it->second.cancelled;
         const auto info = next_step(step_kind::connect, late);
@@ -286,10 +295,11 @@ private:
                 return;
             }
         }
-        socket.async_connect(listener_, [self = shared_from_this(), &socket,
-                                         done = std::move(done)](boost::system::error_code ec) mutable {
-            self->hand_over_connect(socket, ec, std::move(done));
-        });
+        socket.async_connect(listener_,
+                             [self = shared_from_this(), &socket, done = std::move(done)](
+                                 boost::system::error_code ec) mutable {
+                                 self->hand_over_connect(socket, ec, std::move(done));
+                             });
     }
 
     boost::asio::any_io_executor executor_;

@@ -19,8 +19,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -34,6 +32,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 using namespace happy_dial;
@@ -66,7 +65,7 @@ long resident_bytes() {
 /// A loopback server on its own thread that accepts every connection and closes it at once,
 /// so thousands of successful dials never fill an accept queue.
 class accept_and_close {
-public:
+  public:
     explicit accept_and_close(asio::ip::address address)
         : acceptor_(ctx_, {address, 0}), socket_(ctx_) {
         acceptor_.listen(asio::socket_base::max_listen_connections);
@@ -80,7 +79,7 @@ public:
     tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
     std::size_t accepted() const { return accepted_; }
 
-private:
+  private:
     void accept() {
         acceptor_.async_accept(socket_, [this](boost::system::error_code ec) {
             if (ec) {
@@ -151,7 +150,7 @@ struct run_result {
 };
 
 class stress_run {
-public:
+  public:
     stress_run(const std::vector<dial_kind>& kinds, std::size_t dials, std::uint64_t seed)
         : kinds_(kinds), records_(dials), seed_(seed) {}
 
@@ -205,8 +204,8 @@ public:
             });
             {
                 std::unique_lock<std::mutex> lock(mutex_);
-                done_.wait_until(lock, start + time_limit,
-                                 [&] { return completed_ == records_.size(); });
+                done_.wait_until(
+                    lock, start + time_limit, [&] { return completed_ == records_.size(); });
             }
             canceller.join();
             work.reset();
@@ -215,6 +214,9 @@ public:
             }
             for (auto& t : threads) {
                 t.join();
+            }
+            for (auto& rec : records_) {
+                rec.strand.reset();  // strands must not outlive their io_context
             }
         }
         r.completed = completed_;
@@ -250,7 +252,7 @@ public:
         CHECK(live_ == 0);  // every dial's state (allocated with the handler's allocator) freed
     }
 
-private:
+  private:
     void launch_next(asio::io_context& ctx) {
         const std::size_t i = next_++;
         if (i >= records_.size()) {
@@ -271,7 +273,9 @@ private:
                     }
                 }
             };
-            async_dial(*rec.strand, kind.targets, kind.options,
+            async_dial(*rec.strand,
+                       kind.targets,
+                       kind.options,
                        asio::bind_cancellation_slot(
                            rec.signal.slot(),
                            asio::bind_allocator(counting_allocator<char>(&live_, &bytes_),
