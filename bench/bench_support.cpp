@@ -46,8 +46,8 @@ void counted_free(void* p) noexcept {
     if (p && g_counting.load(std::memory_order_relaxed)) {
         g_live.fetch_sub(static_cast<std::int64_t>(::malloc_usable_size(p)),
                          std::memory_order_relaxed);
-        std::free(p);
     }
+    std::free(p);
 }
 
 void* throwing_alloc(std::size_t n, std::size_t align) {
