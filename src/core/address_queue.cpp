@@ -1,5 +1,6 @@
 #include <happy_dial/core/address_queue.hpp>
 
+#include <algorithm>
 #include <functional>
 
 namespace happy_dial::core {
@@ -7,6 +8,7 @@ namespace happy_dial::core {
 namespace {
 constexpr std::uint32_t family_bit = 0x80000000u;
 constexpr std::size_t min_slots = 16;
+constexpr std::size_t linear_limit = 8;
 
 std::size_t slot_of(const endpoint& ep, std::size_t mask) noexcept {
     return std::hash<endpoint>{}(ep)&mask;
@@ -38,6 +40,16 @@ void address_queue::rehash(std::size_t slots) {
     slots_.swap(table);
 }
 
+void address_queue::ensure_slots(std::size_t addresses) {
+    std::size_t slots = slots_.empty() ? min_slots : slots_.size();
+    while (slots < 2 * addresses) {
+        slots *= 2;
+    }
+    if (slots != slots_.size()) {
+        rehash(slots);
+    }
+}
+
 void address_queue::reserve(std::size_t ipv6, std::size_t ipv4) {
     if (ipv6 + ipv4 == 0) {
         return;
@@ -46,19 +58,20 @@ void address_queue::reserve(std::size_t ipv6, std::size_t ipv4) {
     auto& l4 = list(address_family::ipv4).items;
     l6.reserve(l6.size() + ipv6);
     l4.reserve(l4.size() + ipv4);
-    std::size_t slots = slots_.empty() ? min_slots : slots_.size();
-    while (slots < 2 * (added_ + ipv6 + ipv4)) {
-        slots *= 2;
-    }
-    if (slots != slots_.size()) {
-        rehash(slots);
+    if (added_ + ipv6 + ipv4 > linear_limit) {
+        ensure_slots(added_ + ipv6 + ipv4);
     }
 }
 
 bool address_queue::add(const endpoint& ep) {
-    if (slots_.size() < 2 * (added_ + 1)) {
-        rehash(slots_.empty() ? min_slots : 2 * slots_.size());
+    if (slots_.empty() && added_ < linear_limit) {
+        const auto& items = list(family_of(ep)).items;
+        if (std::find(items.begin(), items.end(), ep) != items.end()) {
+            return false;
+        }
+        return append(ep, 0);
     }
+    ensure_slots(added_ + 1);
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = slot_of(ep, mask);
     for (; slots_[i] != 0; i = (i + 1) & mask) {  // bounded: the table is at most half full
@@ -66,11 +79,18 @@ bool address_queue::add(const endpoint& ep) {
             return false;
         }
     }
+    return append(ep, i);
+}
+
+// Adds a new address to its family's list and, when the table is in use, to slot `slot`.
+bool address_queue::append(const endpoint& ep, std::size_t slot) {
     const address_family f = family_of(ep);
     auto& items = list(f).items;
-    slots_[i] =
-        (static_cast<std::uint32_t>(items.size()) | (static_cast<int>(f) != 0 ? family_bit : 0u)) +
-        1u;
+    if (!slots_.empty()) {
+        slots_[slot] = (static_cast<std::uint32_t>(items.size()) |
+                        (static_cast<int>(f) != 0 ? family_bit : 0u)) +
+                       1u;
+    }
     items.push_back(ep);
     ++added_;
     return true;

@@ -67,12 +67,12 @@ void dial_engine::start(time_point now, const std::vector<address_family>& expec
     step(now);
 }
 
-void dial_engine::start_with_endpoints(time_point now, std::vector<endpoint> endpoints) {
+void dial_engine::start_with_endpoints(time_point now, std::span<const endpoint> endpoints) {
     if (started_) {
         return;
     }
     begin(now);
-    accept(now, resolution_answer{std::nullopt, std::move(endpoints), {}});
+    accept(now, std::nullopt, endpoints, {});
     step(now);
 }
 
@@ -80,23 +80,26 @@ void dial_engine::on_answer(time_point now, resolution_answer answer) {
     if (!started_ || finished_) {
         return;
     }
-    accept(now, std::move(answer));
+    accept(now, answer.family, answer.endpoints, answer.error);
     step(now);
 }
 
-void dial_engine::accept(time_point now, resolution_answer answer) {
-    answer_record record{answer.family, now, answer.endpoints.size(), 0, answer.error};
-    if (answer.family) {
-        answered_[index(*answer.family)] = true;
-        answer_error_[index(*answer.family)] = answer.error;
+void dial_engine::accept(time_point now,
+                         std::optional<address_family> family,
+                         std::span<const endpoint> endpoints,
+                         error_code error) {
+    answer_record record{family, now, endpoints.size(), 0, error};
+    if (family) {
+        answered_[index(*family)] = true;
+        answer_error_[index(*family)] = error;
     }
     if (!partially_cancelled_) {
         std::size_t v6 = 0;
-        for (const endpoint& ep : answer.endpoints) {
+        for (const endpoint& ep : endpoints) {
             v6 += family_of(ep) == address_family::ipv6 ? 1 : 0;
         }
-        queue_.reserve(v6, answer.endpoints.size() - v6);  // one allocation per list, not log n
-        for (const endpoint& ep : answer.endpoints) {
+        queue_.reserve(v6, endpoints.size() - v6);  // one allocation per list, not log n
+        for (const endpoint& ep : endpoints) {
             // Envoy CVE-2024-53269: odd endpoints are skipped, never sorted or dialled.
             if (!is_dialable(ep)) {
                 ++rejected_invalid_;
@@ -185,11 +188,14 @@ void dial_engine::cancel(time_point now, cancel_kind kind) {
 }
 
 std::optional<action> dial_engine::next_action() {
-    if (actions_.empty()) {
+    if (actions_head_ == actions_.size()) {
         return std::nullopt;
     }
-    action a = std::move(actions_.front());
-    actions_.pop_front();
+    action a = std::move(actions_[actions_head_++]);
+    if (actions_head_ == actions_.size()) {
+        actions_.clear();  // keeps the storage for the next event's actions
+        actions_head_ = 0;
+    }
     return a;
 }
 

@@ -49,7 +49,7 @@ class address_queue {
 
   private:
     struct family_list {
-        std::vector<endpoint> items;
+        small_vector<endpoint, 2> items;
         std::size_t next = 0;  // items before `next` were handed out
     };
 
@@ -58,14 +58,18 @@ class address_queue {
     address_family desired_family() const noexcept;
     const endpoint& at(std::uint32_t ref) const noexcept;
     void rehash(std::size_t slots);
+    void ensure_slots(std::size_t addresses);
+    bool append(const endpoint& ep, std::size_t slot);
 
     address_family preferred_;
     address_family other_;
     unsigned first_family_count_;
     std::array<family_list, 2> lists_;
-    // Every address ever added (duplicate detection, §4): an open-addressing table of
-    // references into lists_ (family in the top bit, index below; 0 = empty slot, else ref + 1).
-    // Kept at most half full; it grows by doubling, or once per answer through reserve().
+    // Every address ever added (duplicate detection, §4). Up to linear_limit addresses a scan
+    // of the family's list is cheaper than hashing and needs no table. Beyond, an
+    // open-addressing table of references into lists_ (family in the top bit, index below;
+    // 0 = empty slot, else ref + 1), kept at most half full; it grows by doubling, or once per
+    // answer through reserve(). Once it exists it holds every address.
     std::vector<std::uint32_t> slots_;
     std::size_t added_ = 0;
 };

@@ -8,9 +8,9 @@
 #include <happy_dial/core/types.hpp>
 
 #include <cstddef>
-#include <deque>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace happy_dial::core {
@@ -45,7 +45,11 @@ class dial_engine {
     void start(time_point now, const std::vector<address_family>& expected);
 
     /// Starts a dial over a known list of endpoints (no resolution, no Resolution Delay).
-    void start_with_endpoints(time_point now, std::vector<endpoint> endpoints);
+    void start_with_endpoints(time_point now, std::span<const endpoint> endpoints);
+    /// The same for a braced list.
+    void start_with_endpoints(time_point now, std::initializer_list<endpoint> endpoints) {
+        start_with_endpoints(now, std::span<const endpoint>(endpoints.begin(), endpoints.size()));
+    }
 
     /// A resolution answer arrived (§3); later answers for a family are merged (§6).
     void on_answer(time_point now, resolution_answer answer);
@@ -71,7 +75,10 @@ class dial_engine {
 
   private:
     void begin(time_point now);
-    void accept(time_point now, resolution_answer answer);
+    void accept(time_point now,
+                std::optional<address_family> family,
+                std::span<const endpoint> endpoints,
+                error_code error);
     void step(time_point now);
     void start_due_attempts(time_point now);
     void expire_attempts(time_point now);
@@ -90,7 +97,9 @@ class dial_engine {
     address_family preferred_;
     address_queue queue_;
     dial_trace trace_;
-    std::deque<action> actions_;
+    // A FIFO: next_action() reads at actions_head_; drained, it is cleared and reused.
+    small_vector<action, 4> actions_;
+    std::size_t actions_head_ = 0;
 
     bool started_ = false;
     bool finished_ = false;
@@ -104,7 +113,7 @@ class dial_engine {
     std::optional<time_point> resolution_delay_until_;
 
     // Attempts (§5).
-    std::vector<attempt_id> running_;
+    small_vector<attempt_id, 2> running_;  // in start order
     std::optional<time_point> last_start_;
     std::optional<time_point> next_start_at_;
     std::optional<time_point> armed_;

@@ -4,7 +4,6 @@
 #include <happy_dial/core/types.hpp>
 
 #include <optional>
-#include <vector>
 
 namespace happy_dial::core {
 
@@ -41,9 +40,9 @@ struct answer_record {
 
 /// The whole story of a dial.
 struct dial_trace {
-    time_point started;                    ///< when the dial started
-    std::vector<answer_record> answers;    ///< in arrival order
-    std::vector<attempt_record> attempts;  ///< indexed by attempt_id
+    time_point started;                        ///< when the dial started
+    small_vector<answer_record, 2> answers;    ///< in arrival order
+    small_vector<attempt_record, 2> attempts;  ///< indexed by attempt_id
 };
 
 }  // namespace happy_dial::core
