@@ -37,8 +37,8 @@ concept execution_context_type = std::is_convertible_v<C&, boost::asio::executio
 
 namespace detail {
 template <endpoint_range R>
-std::vector<tcp::endpoint> to_endpoints(const R& range) {
-    std::vector<tcp::endpoint> out;
+core::small_vector<tcp::endpoint, 2> to_endpoints(const R& range) {
+    core::small_vector<tcp::endpoint, 2> out;
     if constexpr (std::forward_iterator<decltype(std::begin(range))>) {
         out.reserve(static_cast<std::size_t>(std::distance(std::begin(range), std::end(range))));
     }

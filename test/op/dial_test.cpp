@@ -64,6 +64,37 @@ TEST_CASE("async_dial: refused IPv6 falls back to IPv4 at once", "[op]") {
     CHECK(elapsed < 40ms);
 }
 
+// The attempt started last fails inside connect() (loopback RST), so the Asio layer defers the
+// timer that step asked for; the engine's next wakeup (the deadline) is unchanged by the
+// failure, so no new timer action follows and the deferred one must still be armed, or the
+// dial would wait on the black hole for the OS timeout.
+TEST_CASE("async_dial: a deadline still ends a dial whose last attempt failed inside connect()",
+          "[op]") {
+    black_hole hang(loopback_v4);
+    refusing_port refuse(asio::ip::make_address("127.0.0.2"));
+    asio::io_context ctx;
+    dial_report report;
+    dial_options options;
+    options.report = &report;
+    options.connection_attempt_delay = 100ms;
+    options.timeout = 400ms;
+    boost::system::error_code result = asio::error::would_block;
+    const auto start = clock_type::now();
+    async_dial(ctx,
+               std::vector<tcp::endpoint>{hang.endpoint(), refuse.endpoint()},
+               options,
+               [&](boost::system::error_code ec, tcp::socket) { result = ec; });
+    ctx.run_for(3s);  // bounded: without the deferred timer this would wait ~127 s
+    const auto elapsed = clock_type::now() - start;
+    CHECK(result == error::timed_out);
+    CHECK(elapsed >= 400ms);
+    CHECK(elapsed < 500ms);
+    REQUIRE(report.attempts.size() == 2);
+    CHECK(report.attempts[0].outcome == attempt_outcome::cancelled);
+    CHECK(report.attempts[1].outcome == attempt_outcome::failed);
+    CHECK(report.attempts[1].error == asio::error::connection_refused);
+}
+
 TEST_CASE("async_dial: all refused reports the first attempt's error, every attempt recorded",
           "[op]") {
     refusing_port a(loopback_v4), b(asio::ip::make_address("127.0.0.2"));

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <happy_dial/core/dial_engine.hpp>
+#include <happy_dial/detail/attempt_sockets.hpp>
+#include <happy_dial/detail/connect_probe.hpp>
 #include <happy_dial/detail/lookup_gate.hpp>
 #include <happy_dial/detail/system_lookup.hpp>
 #include <happy_dial/dial_options.hpp>
@@ -24,11 +26,12 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -42,7 +45,7 @@ using tcp = asio::ip::tcp;
 struct dial_request {
     std::string host;
     std::string service;
-    std::vector<tcp::endpoint> endpoints;
+    core::small_vector<tcp::endpoint, 2> endpoints;
     bool resolve = true;
 };
 
@@ -89,15 +92,26 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     dial_state(asio::any_io_executor io_executor,
                Handler handler,
                Finisher finisher,
-               dial_options options)
-        : io_executor_(io_executor),
+               dial_options options,
+               core::engine_config config)
+        : io_executor_(std::move(io_executor)),
           handler_(std::move(handler)),
           finisher_(std::move(finisher)),
           options_(std::move(options)),
-          config_error_(core::validate(to_engine_config(options_))),
-          engine_(to_engine_config(options_)),
-          io_work_(io_executor),
-          handler_work_(asio::get_associated_executor(handler_, io_executor)) {}
+          config_error_(core::validate(config)),
+          engine_(std::move(config)) {
+        // Like Asio's own operations: the handler's executor is tracked only when it is not
+        // the I/O executor (whose pending operations already count as work), and the I/O
+        // executor's work is counted only while a custom transport, whose operations Asio
+        // does not see, is in use.
+        auto handler_executor = asio::get_associated_executor(handler_, io_executor_);
+        if (!same_executor(handler_executor, io_executor_)) {
+            handler_work_.emplace(std::move(handler_executor));
+        }
+        if (options_.transport) {
+            io_work_.emplace(io_executor_);
+        }
+    }
 
     dial_state(const dial_state&) = delete;
     dial_state& operator=(const dial_state&) = delete;
@@ -129,6 +143,15 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     }
 
   private:
+    template <class Executor>
+    static bool same_executor(const Executor& a, const asio::any_io_executor& b) {
+        if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+            return a == b;
+        } else {
+            return false;
+        }
+    }
+
     struct cancel_handler {
         dial_state* state;
         void operator()(asio::cancellation_type type) const { state->request_cancel(type); }
@@ -146,7 +169,7 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
         if (config_error_) {
             fail_early(now, config_error_);
         } else if (!request_.resolve) {
-            engine_.start_with_endpoints(now, std::move(request_.endpoints));
+            engine_.start_with_endpoints(now, request_.endpoints);
         } else {
             start_resolution(now);
         }
@@ -171,7 +194,8 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
         boost::system::error_code not_literal;
         const auto literal = asio::ip::make_address(std::string(host), not_literal);
         if (!not_literal && port) {
-            engine_.start_with_endpoints(now, {tcp::endpoint(literal, *port)});
+            const tcp::endpoint target(literal, *port);
+            engine_.start_with_endpoints(now, std::span<const tcp::endpoint>(&target, 1));
             return;
         }
         // RFC 8305 §3: query AAAA and A separately, at once (AAAA first), and act on each answer
@@ -265,6 +289,14 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
             engine_.on_attempt_result(core::clock::now(), id, ec);
             run_actions(self);
         }
+        if (deferred_timer_ && deferred_timer_->attempt == id) {
+            const auto deferred = *deferred_timer_;
+            deferred_timer_.reset();
+            // The engine still wants that wakeup (no timer action since): arm it now.
+            if (!done_ && deferred.generation == timer_generation_) {
+                arm_timer(self, deferred.at, deferred.generation);
+            }
+        }
         if (!(winner_ && *winner_ == id)) {
             boost::system::error_code ignored;
             sockets_[id].close(ignored);  // failed, or late after being cancelled
@@ -309,13 +341,15 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     }
 
     void run_actions(const self_ptr& self) {
+        just_started_.reset();
         while (auto next = engine_.next_action()) {
             std::visit([&](const auto& a) { execute(self, a); }, *next);
         }
+        just_started_.reset();
     }
 
     void execute(const self_ptr& self, const core::start_attempt& a) {
-        auto& socket = sockets_.emplace_back(io_executor_);
+        auto& socket = sockets_.emplace(io_executor_);
         boost::system::error_code ec;
         socket.open(a.target.protocol(), ec);
         if (!ec && options_.socket_setup) {
@@ -346,6 +380,7 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
                 });
         } else {
             socket.async_connect(a.target, bind(std::move(on_done)));
+            just_started_ = a.id;
         }
     }
 
@@ -358,11 +393,24 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     }
 
     void execute(const self_ptr& self, const core::set_timer& a) {
-        const unsigned generation = ++timer_generation_;
+        const unsigned generation = ++timer_generation_;  // an earlier wait's handler is stale
+        // The attempt started in this same step already connected or failed (loopback does
+        // the handshake inside connect()): its completion is due at the reactor's next pass
+        // and the engine will decide again then. Arming the timer now would cost a timer
+        // syscall, and cancelling it another scheduler pass, for a wakeup that is almost never
+        // needed; on_connect arms it if the engine still wants it.
+        if (just_started_ && connect_settled(sockets_[*just_started_])) {
+            deferred_timer_ = deferred_timer{a.at, generation, *just_started_};
+            return;
+        }
+        arm_timer(self, a.at, generation);
+    }
+
+    void arm_timer(const self_ptr& self, core::time_point at, unsigned generation) {
         if (!timer_) {
             timer_.emplace(io_executor_);
         }
-        timer_->expires_at(a.at);  // cancels an earlier wait, whose handler then sees a stale gen
+        timer_->expires_at(at);  // cancels an earlier wait, whose handler then sees a stale gen
         ++outstanding_;
         timer_->async_wait(
             bind([self = self_ptr(self), generation](boost::system::error_code ec) mutable {
@@ -445,12 +493,19 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
         const auto endpoint = result_endpoint_;
         tcp::socket socket =
             result_socket_ ? std::move(*result_socket_) : tcp::socket(io_executor_);
-        auto io_work = std::move(io_work_);
-        auto handler_work = std::move(handler_work_);
-        lock.unlock();  // nothing else can reach the state now: no handler is pending
-        self.reset();   // the last reference: sockets of losers, timers, engine are gone now
-        // Runs inline when the handler's executor is already running here (the usual case);
-        // the wrapper is not bound to the caller's allocator, so none of its memory is in use
+        if (!handler_work_) {
+            lock.unlock();  // nothing else can reach the state now: no handler is pending
+            self.reset();   // the last reference: losers' sockets, timers, engine are gone now
+            // This runs in a handler on the I/O executor, which is the handler's executor:
+            // dispatching there would call it inline, so call it directly (as Asio's own
+            // operations do), without wrapping it in a type-erased function.
+            finisher(std::move(handler), ec, std::move(socket), endpoint);
+            return;
+        }
+        auto handler_work = std::move(*handler_work_);
+        lock.unlock();
+        self.reset();
+        // The wrapper is not bound to the caller's allocator, so none of its memory is in use
         // when the handler runs.
         asio::dispatch(handler_work.get_executor(),
                        [handler = std::move(handler),
@@ -461,7 +516,6 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
                            finisher(std::move(handler), ec, std::move(socket), endpoint);
                        });
         handler_work.reset();
-        io_work.reset();
     }
 
     asio::any_io_executor io_executor_;
@@ -477,9 +531,9 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     // service-registry lookup.
     std::optional<asio::steady_timer> timer_;
     std::optional<asio::steady_timer> keepalive_;
-    asio::executor_work_guard<asio::any_io_executor> io_work_;
-    asio::executor_work_guard<handler_executor> handler_work_;
-    std::deque<tcp::socket> sockets_;  // by attempt id; a deque keeps references stable
+    std::optional<asio::executor_work_guard<asio::any_io_executor>> io_work_;
+    std::optional<asio::executor_work_guard<handler_executor>> handler_work_;
+    attempt_sockets sockets_;
     std::vector<std::shared_ptr<lookup_ticket>> tickets_;
     std::size_t answers_ = 0;
     int outstanding_ = 0;  // child handlers not yet run
@@ -492,6 +546,14 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     boost::system::error_code result_;
     std::optional<core::attempt_id> winner_;
     std::optional<tcp::socket> result_socket_;
+    // The attempt started by the action being executed, for set_timer to probe.
+    std::optional<core::attempt_id> just_started_;
+    struct deferred_timer {
+        core::time_point at;
+        unsigned generation;
+        core::attempt_id attempt;  // armed when this attempt's completion arrives
+    };
+    std::optional<deferred_timer> deferred_timer_;
     tcp::endpoint result_endpoint_;
 };
 
@@ -504,11 +566,13 @@ void launch_dial(Handler&& handler,
                  dial_options options) {
     using state_type = dial_state<std::decay_t<Handler>, Finisher>;
     auto alloc = asio::get_associated_allocator(handler);
+    auto config = to_engine_config(options);
     auto state = std::allocate_shared<state_type>(alloc,
                                                   std::move(executor),
                                                   std::forward<Handler>(handler),
                                                   std::move(finisher),
-                                                  std::move(options));
+                                                  std::move(options),
+                                                  std::move(config));
     state->launch(std::move(request));
 }
 
