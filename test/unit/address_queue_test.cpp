@@ -85,6 +85,31 @@ TEST_CASE("address_queue §4: duplicates are removed, even after being handed ou
     CHECK(q.add(ep("2001:db8::1", 8443)));
 }
 
+// Up to 8 addresses duplicates are found by a scan, beyond by a hash table built from every
+// address already added (by add() growing past 8, or at once by reserve()).
+TEST_CASE("address_queue §4: duplicates are found before and after the table is built",
+          "[engine]") {
+    const bool reserve_first = GENERATE(false, true);
+    address_queue q{address_family::ipv6, 1};
+    std::vector<endpoint> all;
+    for (int i = 1; i <= 20; ++i) {
+        all.push_back(ep("2001:db8::" + std::to_string(i)));
+        all.push_back(ep("192.0.2." + std::to_string(i)));
+    }
+    if (reserve_first) {
+        q.reserve(20, 20);
+    }
+    for (std::size_t n = 0; n < all.size(); ++n) {
+        INFO("address " << n);
+        CHECK(q.add(all[n]));
+        for (std::size_t k = 0; k <= n; ++k) {  // every earlier one is still known
+            CHECK_FALSE(q.add(all[k]));
+        }
+    }
+    CHECK(q.untried() == all.size());
+    CHECK(order(q) == "6464646464646464646464646464646464646464");
+}
+
 TEST_CASE("address_queue §3: pop(false) hands out only the preferred family", "[engine]") {
     address_queue q{address_family::ipv6, 1};
     add_all(q, two_v4);

@@ -5,6 +5,7 @@
 #include <happy_dial/detail/attempt_sockets.hpp>
 #include <happy_dial/detail/connect_probe.hpp>
 #include <happy_dial/detail/lookup_gate.hpp>
+#include <happy_dial/detail/recycling_state_allocator.hpp>
 #include <happy_dial/detail/system_lookup.hpp>
 #include <happy_dial/dial_options.hpp>
 #include <happy_dial/dial_report.hpp>
@@ -92,12 +93,12 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     dial_state(asio::any_io_executor io_executor,
                Handler handler,
                Finisher finisher,
-               dial_options options,
-               core::engine_config config)
+               const dial_options& options,
+               core::engine_config&& config)
         : io_executor_(std::move(io_executor)),
           handler_(std::move(handler)),
           finisher_(std::move(finisher)),
-          options_(std::move(options)),
+          options_(options),
           config_error_(core::validate(config)),
           engine_(std::move(config)) {
         // Like Asio's own operations: the handler's executor is tracked only when it is not
@@ -120,7 +121,7 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
 
     /// Called by the initiating function: starts the dial right here (the first connect is
     /// initiated before it returns) but never completes inside it.
-    void launch(dial_request request) {
+    void launch(dial_request&& request) {
         request_ = std::move(request);
         auto slot = asio::get_associated_cancellation_slot(handler_);
         if (slot.is_connected()) {
@@ -562,17 +563,24 @@ template <class Finisher, class Handler>
 void launch_dial(Handler&& handler,
                  asio::any_io_executor executor,
                  Finisher finisher,
-                 dial_request request,
-                 dial_options options) {
+                 dial_request&& request,
+                 const dial_options& options) {
     using state_type = dial_state<std::decay_t<Handler>, Finisher>;
     auto alloc = asio::get_associated_allocator(handler);
-    auto config = to_engine_config(options);
-    auto state = std::allocate_shared<state_type>(alloc,
-                                                  std::move(executor),
-                                                  std::forward<Handler>(handler),
-                                                  std::move(finisher),
-                                                  std::move(options),
-                                                  std::move(config));
+    auto make_state = [&](const auto& allocator) {
+        return std::allocate_shared<state_type>(allocator,
+                                                std::move(executor),
+                                                std::forward<Handler>(handler),
+                                                std::move(finisher),
+                                                options,
+                                                to_engine_config(options));
+    };
+    std::shared_ptr<state_type> state;
+    if constexpr (std::is_same_v<decltype(alloc), std::allocator<void>>) {
+        state = make_state(recycling_state_allocator<state_type>{});  // no allocator of its own
+    } else {
+        state = make_state(alloc);
+    }
     state->launch(std::move(request));
 }
 
@@ -581,12 +589,12 @@ struct initiate_dial {
     void operator()(Handler&& handler,
                     asio::any_io_executor executor,
                     dial_request request,
-                    dial_options options) const {
+                    const dial_options& options) const {
         launch_dial(std::forward<Handler>(handler),
                     std::move(executor),
                     return_socket{},
                     std::move(request),
-                    std::move(options));
+                    options);
     }
 };
 
@@ -595,12 +603,12 @@ struct initiate_connect {
     void operator()(Handler&& handler,
                     tcp::socket* socket,
                     dial_request request,
-                    dial_options options) const {
+                    const dial_options& options) const {
         launch_dial(std::forward<Handler>(handler),
                     socket->get_executor(),
                     fill_socket{socket},
                     std::move(request),
-                    std::move(options));
+                    options);
     }
 };
 
