@@ -69,7 +69,8 @@ bool address_queue::add(const endpoint& ep) {
         if (std::find(items.begin(), items.end(), ep) != items.end()) {
             return false;
         }
-        return append(ep, 0);
+        append(ep, 0);
+        return true;
     }
     ensure_slots(added_ + 1);
     const std::size_t mask = slots_.size() - 1;
@@ -79,11 +80,12 @@ bool address_queue::add(const endpoint& ep) {
             return false;
         }
     }
-    return append(ep, i);
+    append(ep, i);
+    return true;
 }
 
 // Adds a new address to its family's list and, when the table is in use, to slot `slot`.
-bool address_queue::append(const endpoint& ep, std::size_t slot) {
+void address_queue::append(const endpoint& ep, std::size_t slot) {
     const address_family f = family_of(ep);
     auto& items = list(f).items;
     if (!slots_.empty()) {
@@ -93,7 +95,6 @@ bool address_queue::append(const endpoint& ep, std::size_t slot) {
     }
     items.push_back(ep);
     ++added_;
-    return true;
 }
 
 std::size_t address_queue::untried(address_family f) const noexcept {

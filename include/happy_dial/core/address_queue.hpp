@@ -59,7 +59,7 @@ class address_queue {
     const endpoint& at(std::uint32_t ref) const noexcept;
     void rehash(std::size_t slots);
     void ensure_slots(std::size_t addresses);
-    bool append(const endpoint& ep, std::size_t slot);
+    void append(const endpoint& ep, std::size_t slot);
 
     address_family preferred_;
     address_family other_;

@@ -17,12 +17,12 @@ using time_point = clock::time_point;
 using duration = clock::duration;
 
 using endpoint = boost::asio::ip::tcp::endpoint;
+using error_code = boost::system::error_code;
 
 /// A vector whose first N elements live inside the object: a healthy dial (one or two
 /// addresses, one attempt) then needs no heap allocation for its bookkeeping.
 template <class T, std::size_t N>
 using small_vector = boost::container::small_vector<T, N>;
-using error_code = boost::system::error_code;
 
 /// Identifies one connection attempt within one dial (dense, starting at 0 in start order).
 using attempt_id = std::size_t;
