@@ -145,7 +145,7 @@ void dial_engine::on_attempt_result(time_point now, attempt_id id, error_code ec
     if (!started_ || finished_) {
         return;
     }
-    if (std::find(running_.begin(), running_.end(), id) == running_.end()) {
+    if (id >= trace_.attempts.size() || trace_.attempts[id].outcome != attempt_outcome::pending) {
         return;  // already ended by the engine (cancelled or timed out): stale report
     }
     if (!ec) {
@@ -349,7 +349,8 @@ void dial_engine::end_attempt(time_point now,
                               attempt_id id,
                               attempt_outcome outcome,
                               error_code ec) {
-    running_.erase(std::find(running_.begin(), running_.end(), id));
+    // running_ is in start order, which is id order: a binary search finds it.
+    running_.erase(std::lower_bound(running_.begin(), running_.end(), id));
     auto& record = trace_.attempts[id];
     record.ended = now;
     record.outcome = outcome;

@@ -3,6 +3,7 @@
 // (test/op/dial_test.cpp "bad input gets its own error" covers the first cases of each kind.)
 #include "catch.hpp"
 #include "op/loopback.hpp"
+#include "support/counting_allocator.hpp"
 
 #include <happy_dial/happy_dial.hpp>
 #include <happy_dial/testing/mock_network.hpp>
@@ -61,27 +62,6 @@ struct dialer_probe {
                                    dial_options options = {}) {
         return run(
             [&](auto handler) { async_dial(ctx, host, service, options, std::move(handler)); });
-    }
-};
-
-template <class T>
-struct counting_allocator {
-    using value_type = T;
-    std::atomic<long>* live;
-    explicit counting_allocator(std::atomic<long>* l) : live(l) {}
-    template <class U>
-    counting_allocator(const counting_allocator<U>& o) : live(o.live) {}
-    T* allocate(std::size_t n) {
-        ++*live;
-        return std::allocator<T>{}.allocate(n);
-    }
-    void deallocate(T* p, std::size_t n) {
-        --*live;
-        std::allocator<T>{}.deallocate(p, n);
-    }
-    template <class U>
-    bool operator==(const counting_allocator<U>& o) const {
-        return live == o.live;
     }
 };
 
@@ -309,12 +289,12 @@ TEST_CASE("bad input: a handler that throws propagates out of run(), nothing lea
     accepting_listener ok(loopback_v4);
     refusing_port refused(loopback_v4);
     const int fds = open_fd_count();
-    std::atomic<long> live{0};
+    allocation_counters counters;
     int thrown = 0, calls = 0, other_calls = 0;
     {
         asio::io_context ctx;
         asio::cancellation_signal signal;
-        counting_allocator<char> alloc(&live);
+        counting_allocator<char> alloc(&counters);
         auto throwing = [&](boost::system::error_code, tcp::socket) {
             ++calls;
             throw std::runtime_error("handler");
@@ -354,7 +334,7 @@ TEST_CASE("bad input: a handler that throws propagates out of run(), nothing lea
         CHECK(thrown == 4);
         CHECK(calls == 4);
         CHECK(other_calls == 1);
-        CHECK(live == 0);                                // every dial's state is freed
+        CHECK(counters.live == 0);                       // every dial's state is freed
         signal.emit(asio::cancellation_type::terminal);  // after completion: does nothing
         CHECK(filled.is_open());  // the async_connect filled the socket before the throw
         ctx.restart();

@@ -2,6 +2,7 @@
 // function, the handler's executor and allocator, exactly one completion.
 #include "catch.hpp"
 #include "op/loopback.hpp"
+#include "support/counting_allocator.hpp"
 
 #include <happy_dial/happy_dial.hpp>
 
@@ -27,34 +28,6 @@ namespace {
 std::vector<tcp::endpoint> one_listener(const accepting_listener& l) {
     return {l.endpoint()};
 }
-
-// Counts what goes through it, so tests can see the associated allocator used and released.
-struct allocation_counters {
-    std::atomic<long> allocations{0};
-    std::atomic<long> live{0};
-};
-
-template <class T>
-struct counting_allocator {
-    using value_type = T;
-    allocation_counters* counters;
-    explicit counting_allocator(allocation_counters* c) : counters(c) {}
-    template <class U>
-    counting_allocator(const counting_allocator<U>& o) : counters(o.counters) {}
-    T* allocate(std::size_t n) {
-        ++counters->allocations;
-        ++counters->live;
-        return std::allocator<T>{}.allocate(n);
-    }
-    void deallocate(T* p, std::size_t n) {
-        --counters->live;
-        std::allocator<T>{}.deallocate(p, n);
-    }
-    template <class U>
-    bool operator==(const counting_allocator<U>& o) const {
-        return counters == o.counters;
-    }
-};
 
 }  // namespace
 

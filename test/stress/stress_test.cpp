@@ -8,6 +8,7 @@
 // thread posts each emit to that strand (a cancellation_signal is not thread-safe).
 #include "catch.hpp"
 #include "op/loopback.hpp"
+#include "support/counting_allocator.hpp"
 
 #include <happy_dial/happy_dial.hpp>
 
@@ -96,29 +97,6 @@ class accept_and_close {
     tcp::socket socket_;
     std::atomic<std::size_t> accepted_{0};
     std::thread thread_;
-};
-
-template <class T>
-struct counting_allocator {
-    using value_type = T;
-    std::atomic<long>* live;
-    std::atomic<long>* bytes;
-    counting_allocator(std::atomic<long>* l, std::atomic<long>* b) : live(l), bytes(b) {}
-    template <class U>
-    counting_allocator(const counting_allocator<U>& o) : live(o.live), bytes(o.bytes) {}
-    T* allocate(std::size_t n) {
-        ++*live;
-        *bytes += static_cast<long>(n * sizeof(T));
-        return std::allocator<T>{}.allocate(n);
-    }
-    void deallocate(T* p, std::size_t n) {
-        --*live;
-        std::allocator<T>{}.deallocate(p, n);
-    }
-    template <class U>
-    bool operator==(const counting_allocator<U>& o) const {
-        return live == o.live;
-    }
 };
 
 /// What one kind of dial targets and how it must end when nobody cancels it.
@@ -226,7 +204,8 @@ class stress_run {
         for (const auto& rec : records_) {
             ++r.outcomes[rec.calls == 1 ? rec.ec.message() : "(not completed once)"];
         }
-        r.bytes_per_dial = records_.empty() ? 0 : bytes_ / static_cast<long>(records_.size());
+        r.bytes_per_dial =
+            records_.empty() ? 0 : counters_.bytes / static_cast<long>(records_.size());
         return r;
     }
 
@@ -249,7 +228,8 @@ class stress_run {
         }
         CHECK(bad_calls == 0);
         CHECK(bad_results == 0);
-        CHECK(live_ == 0);  // every dial's state (allocated with the handler's allocator) freed
+        CHECK(counters_.live ==
+              0);  // every dial's state (allocated with the handler's allocator) freed
     }
 
   private:
@@ -278,7 +258,7 @@ class stress_run {
                        kind.options,
                        asio::bind_cancellation_slot(
                            rec.signal.slot(),
-                           asio::bind_allocator(counting_allocator<char>(&live_, &bytes_),
+                           asio::bind_allocator(counting_allocator<char>(&counters_),
                                                 std::move(handler))));
             rec.launched.store(true, std::memory_order_release);
         });
@@ -290,8 +270,7 @@ class stress_run {
     std::atomic<std::size_t> next_{0};
     std::atomic<std::size_t> completed_{0};
     std::atomic<std::size_t> cancels_{0};
-    std::atomic<long> live_{0};
-    std::atomic<long> bytes_{0};
+    allocation_counters counters_;
     std::mutex mutex_;
     std::condition_variable done_;
 };
