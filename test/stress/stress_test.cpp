@@ -228,8 +228,8 @@ class stress_run {
         }
         CHECK(bad_calls == 0);
         CHECK(bad_results == 0);
-        CHECK(counters_.live ==
-              0);  // every dial's state (allocated with the handler's allocator) freed
+        // Every dial's state (allocated with the handler's allocator) was freed.
+        CHECK(counters_.live == 0);
     }
 
   private:
