@@ -3,6 +3,8 @@
 // anywhere but 127.0.0.1 and ::1.
 #pragma once
 
+#include "support/counting_allocator.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
@@ -36,35 +38,10 @@ heap_counts heap_snapshot() noexcept;
 /// are counted, so measure deltas inside one window.
 void heap_counting(bool on) noexcept;
 
-/// A standard allocator that counts what goes through it; bound to a completion handler with
-/// asio::bind_allocator it sees everything the operation allocates "through the associated
-/// allocator".
-struct alloc_tally {
-    std::uint64_t allocations = 0;
-    std::uint64_t bytes = 0;
-};
-
-template <class T>
-struct counting_allocator {
-    using value_type = T;
-    alloc_tally* tally;
-
-    explicit counting_allocator(alloc_tally* t) noexcept : tally(t) {}
-    template <class U>
-    counting_allocator(const counting_allocator<U>& other) noexcept : tally(other.tally) {}
-
-    T* allocate(std::size_t n) {
-        ++tally->allocations;
-        tally->bytes += n * sizeof(T);
-        return std::allocator<T>{}.allocate(n);
-    }
-    void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>{}.deallocate(p, n); }
-
-    template <class U>
-    bool operator==(const counting_allocator<U>& other) const noexcept {
-        return tally == other.tally;
-    }
-};
+/// The tests' counting allocator: bound to a completion handler with asio::bind_allocator it
+/// sees everything the operation allocates "through the associated allocator".
+using test::allocation_counters;
+using test::counting_allocator;
 
 // ---- Loopback listeners -------------------------------------------------------------------
 

@@ -199,9 +199,9 @@ void allocations(benchmark::State& state) {
 
     struct tally_pair {
         heap_counts heap;
-        alloc_tally assoc;
+        allocation_counters assoc;
     };
-    auto run_plain = [&](alloc_tally& tally) {
+    auto run_plain = [&](allocation_counters& tally) {
         tcp::socket socket(ctx);
         asio::async_connect(
             socket,
@@ -211,7 +211,7 @@ void allocations(benchmark::State& state) {
         ctx.run();
         ctx.restart();
     };
-    auto run_happy = [&](alloc_tally& tally) {
+    auto run_happy = [&](allocation_counters& tally) {
         happy_dial::async_dial(
             ctx,
             results,
@@ -222,7 +222,7 @@ void allocations(benchmark::State& state) {
         ctx.restart();
     };
     for (int w = 0; w < 50; ++w) {
-        alloc_tally ignored;
+        allocation_counters ignored;
         run_plain(ignored);
         collect(listeners);
         run_happy(ignored);
@@ -232,14 +232,14 @@ void allocations(benchmark::State& state) {
     double happy_new = 0, happy_bytes = 0, happy_assoc = 0, happy_assoc_bytes = 0;
     std::size_t dials = 0;
     for (auto _ : state) {
-        alloc_tally tp;
+        allocation_counters tp;
         heap_counting(true);
         const auto p0 = heap_snapshot();
         run_plain(tp);
         const auto p1 = heap_snapshot();
         heap_counting(false);
         collect(listeners);
-        alloc_tally th;
+        allocation_counters th;
         heap_counting(true);
         const auto h0 = heap_snapshot();
         run_happy(th);
