@@ -131,17 +131,6 @@ heap_counts heap_snapshot() noexcept {
             g_live.load(std::memory_order_relaxed)};
 }
 
-bool has_ipv6_loopback() {
-    asio::io_context ctx;
-    tcp::acceptor a(ctx);
-    boost::system::error_code ec;
-    a.open(tcp::v6(), ec);
-    if (!ec) {
-        a.bind({loopback_v6, 0}, ec);
-    }
-    return !ec;
-}
-
 accepting_listener::accepting_listener(asio::ip::address address) : acceptor_(ctx_, {address, 0}) {
     acceptor_.listen(asio::socket_base::max_listen_connections);
     acceptor_.non_blocking(true);
@@ -164,11 +153,6 @@ std::size_t accepting_listener::drain(std::chrono::milliseconds first_wait, std:
         ++accepted;
     }
     return accepted;
-}
-
-black_hole::black_hole(asio::ip::address address) : acceptor_(ctx_, {address, 0}), filler_(ctx_) {
-    acceptor_.listen(0);
-    filler_.connect(acceptor_.local_endpoint());
 }
 
 double quantile(std::vector<double>& v, double q) {

@@ -3,6 +3,7 @@
 // anywhere but 127.0.0.1 and ::1.
 #pragma once
 
+#include "op/loopback.hpp"
 #include "support/counting_allocator.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -45,10 +46,11 @@ using test::counting_allocator;
 
 // ---- Loopback listeners -------------------------------------------------------------------
 
-inline const asio::ip::address loopback_v4 = asio::ip::make_address("127.0.0.1");
-inline const asio::ip::address loopback_v6 = asio::ip::make_address("::1");
-
-bool has_ipv6_loopback();
+// The operation tests' loopback addresses, ::1 probe and black hole.
+using test::black_hole;
+using test::has_ipv6_loopback;
+using test::loopback_v4;
+using test::loopback_v6;
 
 /// A listener whose kernel completes handshakes (backlog: the system's maximum, somaxconn).
 /// The benchmark drains its accept queue outside the timed region with drain().
@@ -63,19 +65,6 @@ class accepting_listener {
   private:
     asio::io_context ctx_;
     tcp::acceptor acceptor_;
-};
-
-/// A black hole: a listener with a full accept queue silently drops new SYNs, so connects to
-/// it hang until the OS gives up (~127 s) or the socket is closed.
-class black_hole {
-  public:
-    explicit black_hole(asio::ip::address address);
-    tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
-
-  private:
-    asio::io_context ctx_;
-    tcp::acceptor acceptor_;
-    tcp::socket filler_;
 };
 
 // ---- Statistics and the process ------------------------------------------------------------
