@@ -342,11 +342,10 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     }
 
     void run_actions(const self_ptr& self) {
-        just_started_.reset();
         while (auto next = engine_.next_action()) {
             std::visit([&](const auto& a) { execute(self, a); }, *next);
         }
-        just_started_.reset();
+        just_started_.reset();  // only a set_timer of this same batch may probe that socket
     }
 
     void execute(const self_ptr& self, const core::start_attempt& a) {
