@@ -225,4 +225,14 @@ void parse_quick_flag(int& argc, char** argv) {
     argv[argc] = nullptr;
 }
 
+int run_benchmarks(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+        return 1;
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
+
 }  // namespace happy_dial::bench

@@ -85,7 +85,10 @@ std::size_t raise_fd_limit(std::size_t wanted);
 
 /// True when the benchmark binary was started with --hd_quick (CTest smoke run).
 bool quick_mode();
+/// Takes --hd_quick out of the arguments before Google Benchmark parses them.
 void parse_quick_flag(int& argc, char** argv);
+/// Runs the registered benchmarks with Google Benchmark's own flags; the exit status for main.
+int run_benchmarks(int argc, char** argv);
 
 inline double ns_since(bench_clock::time_point t0, bench_clock::time_point t1) {
     return std::chrono::duration<double, std::nano>(t1 - t0).count();

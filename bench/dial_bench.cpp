@@ -487,11 +487,5 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("cancel_4_black_holes", cancellation)
         ->Iterations(quick ? 1 : 40)
         ->Unit(benchmark::kMillisecond);
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
-        return 1;
-    }
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(argc, argv);
 }
