@@ -21,7 +21,8 @@ address_queue::address_queue(address_family preferred, unsigned first_family_cou
       first_family_count_(first_family_count == 0 ? 1 : first_family_count) {}
 
 const endpoint& address_queue::at(std::uint32_t ref) const noexcept {
-    return lists_[(ref & family_bit) != 0 ? 1 : 0].items[ref & ~family_bit];
+    return lists_[(ref & family_bit) != 0 ? std::size_t{1} : std::size_t{0}]
+        .items[ref & ~family_bit];
 }
 
 void address_queue::rehash(std::size_t slots) {

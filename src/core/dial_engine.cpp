@@ -96,7 +96,7 @@ void dial_engine::accept(time_point now,
     if (!partially_cancelled_) {
         std::size_t v6 = 0;
         for (const endpoint& ep : endpoints) {
-            v6 += family_of(ep) == address_family::ipv6 ? 1 : 0;
+            v6 += family_of(ep) == address_family::ipv6 ? 1u : 0u;
         }
         queue_.reserve(v6, endpoints.size() - v6);  // one allocation per list, not log n
         for (const endpoint& ep : endpoints) {
@@ -127,6 +127,9 @@ void dial_engine::accept(time_point now,
         }
     }
     trace_.answers.push_back(record);
+    if (record.accepted > 0) {
+        replan_next_start();
+    }
 
     // §3: addresses of the other family arrived while the preferred query is outstanding: wait
     // up to the Resolution Delay for it. Under a deadline the wait takes at most half of what
@@ -293,19 +296,30 @@ bool dial_engine::expects(address_family f) const noexcept {
     return expected_[index(f)];
 }
 
-// §5 with a deadline: shorten the delay so the untried addresses and this one share what is
-// left; never below the 10 ms floor (pitfall: a 200 ms timeout with a 300 ms delay must still
-// reach IPv4).
-duration dial_engine::stagger_delay(time_point now) const noexcept {
+// §5 with a deadline: shorten the delay so the untried addresses and the attempt started at
+// `start` share what is left; never below the 10 ms floor (pitfall: a 200 ms timeout with a
+// 300 ms delay must still reach IPv4).
+duration dial_engine::stagger_delay(time_point start) const noexcept {
     duration delay = config_.connection_attempt_delay;
     if (deadline_) {
         const auto waiting = static_cast<duration::rep>(queue_.untried());
         if (waiting > 0) {
-            delay = std::min(delay, (*deadline_ - now) / (waiting + 1));
+            delay = std::min(delay, (*deadline_ - start) / (waiting + 1));
         }
         delay = std::max(delay, limits::min_attempt_delay);
     }
     return delay;
+}
+
+// Addresses arrived after the last start (a late answer, §6): under a deadline the pending start
+// was planned for fewer addresses, possibly past the deadline. Plan it again as if they had been
+// known at the last start, so every address is still tried before the deadline (issue 11). It
+// only ever moves earlier; a start that falls in the past happens now (10 ms floor permitting).
+void dial_engine::replan_next_start() noexcept {
+    if (!deadline_ || !last_start_ || !next_start_at_) {
+        return;
+    }
+    next_start_at_ = std::min(*next_start_at_, *last_start_ + stagger_delay(*last_start_));
 }
 
 std::optional<time_point> dial_engine::next_wakeup(time_point now) const noexcept {

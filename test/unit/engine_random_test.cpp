@@ -292,7 +292,7 @@ class generator {
             if (r_.chance(0.8)) {
                 b[15] = static_cast<unsigned char>(r_.range(1, 40));
             } else {
-                for (int i = 8; i < 16; ++i) {
+                for (std::size_t i = 8; i < 16; ++i) {
                     b[i] = static_cast<unsigned char>(r_.below(256));
                 }
             }
@@ -488,6 +488,7 @@ class simulation {
     std::size_t started_[2] = {0, 0};
     std::size_t rejected_invalid_ = 0, rejected_family_ = 0, rejected_filter_ = 0;
     std::size_t answers_delivered_ = 0;
+    std::size_t accepted_before_deadline_ = 0;
     std::optional<time_point> first_accept_at_;
     bool first_accept_preferred_ = false;
     bool preferred_answered_at_first_ = false;
@@ -599,6 +600,10 @@ void simulation::model_answer(const resolution_answer& a) {
         }
         if (seen_.insert(ep).second) {
             accepted_[fam(family_of(ep))].push_back(ep);
+            const auto& timeout = sc_.config.overall_timeout;
+            if (!timeout || now_ < t0_ + *timeout) {
+                ++accepted_before_deadline_;
+            }
         }
     }
     if (!first_accept_at_ && untried() > 0) {
@@ -1077,6 +1082,19 @@ void simulation::final_checks() {
         if (result_.error != want) {
             fail("failure reason '" + result_.error.message() + "', expected '" + want.message() +
                  "'");
+        }
+    }
+
+    // With a deadline, every address known before it is started before it, spacing permitting
+    // (issue 11): an address left untried means the starts ran at the 10 ms floor to the end,
+    // so the last one is within 10 ms of the deadline.
+    if (deadline && result_.error == error::timed_out && !cancelled_ &&
+        c.max_concurrent_attempts == 0 && accepted_before_deadline_ > attempts_.size()) {
+        if (attempts_.empty() || *deadline - attempts_.back().started > limits::min_attempt_delay) {
+            fail(std::to_string(accepted_before_deadline_ - attempts_.size()) +
+                 " address(es) known before the deadline never tried, the last start " +
+                 (attempts_.empty() ? std::string("never")
+                                    : std::to_string(ms(attempts_.back().started)) + "ms"));
         }
     }
 

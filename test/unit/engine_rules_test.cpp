@@ -694,6 +694,60 @@ TEST_CASE(
         e.on_timer(t(105));
         CHECK(drain(e) == seq{start_attempt{1, v4_1}, set_timer{t(200)}});
     }
+    SECTION("from resolution, AAAA first and A a moment later (issue 11)") {
+        dial_engine e{c};
+        e.start(t(0), both);
+        CHECK(drain(e) == seq{set_timer{t(200)}});
+        e.on_answer(t(0), aaaa({v6_1}));
+        // Alone, the next start would be 300 ms away, past the deadline: nothing is planned.
+        CHECK(drain(e) == seq{start_attempt{0, v6_1}});
+        e.on_answer(t(5), a({v4_1}));
+        // Planned again as for the list: IPv4 starts at 100 ms, as documented.
+        CHECK(drain(e) == seq{set_timer{t(100)}});
+        e.on_timer(t(100));
+        CHECK(drain(e) == seq{start_attempt{1, v4_1}, set_timer{t(200)}});
+    }
+}
+
+TEST_CASE("deadline: addresses that arrive after the first attempt are all tried before it",
+          "[engine]") {
+    // 1 s deadline, 2 s attempt delay; one IPv6 address, then three IPv4 ones 5 ms later. Before
+    // issue 11 only the IPv6 address was ever tried.
+    engine_config c = with_delay(2s);
+    c.overall_timeout = 1s;
+    dial_engine e{c};
+    e.start(t(0), both);
+    drain(e);
+    e.on_answer(t(0), aaaa({v6_1}));
+    CHECK(drain(e) == seq{start_attempt{0, v6_1}});
+    e.on_answer(t(5), a({v4_1, v4_2, v4_3}));
+    CHECK(drain(e) == seq{set_timer{t(250)}});  // 1000 ms shared by 4 starts
+    e.on_timer(t(250));
+    CHECK(drain(e) == seq{start_attempt{1, v4_1}, set_timer{t(500)}});
+    e.on_timer(t(500));
+    CHECK(drain(e) == seq{start_attempt{2, v4_2}, set_timer{t(750)}});
+    e.on_timer(t(750));
+    CHECK(drain(e) == seq{start_attempt{3, v4_3}, set_timer{t(1000)}});
+
+    SECTION("a start planned in the past happens at once, 10 ms floor permitting") {
+        dial_engine late{c};
+        late.start(t(0), both);
+        drain(late);
+        late.on_answer(t(0), aaaa({v6_1}));
+        drain(late);
+        // Planned from the start at 0 ms, the next start (500 ms) is already due at 600 ms.
+        late.on_answer(t(600), a({v4_1}));
+        CHECK(drain(late) == seq{start_attempt{1, v4_1}});  // the deadline's wake-up stays
+    }
+    SECTION("without a deadline a late answer keeps the Connection Attempt Delay") {
+        dial_engine plain{with_delay(300ms)};
+        plain.start(t(0), both);
+        drain(plain);
+        plain.on_answer(t(0), aaaa({v6_1}));
+        drain(plain);
+        plain.on_answer(t(5), a({v4_1}));
+        CHECK(drain(plain) == seq{set_timer{t(300)}});
+    }
 }
 
 TEST_CASE(

@@ -53,8 +53,10 @@ class address_queue {
         std::size_t next = 0;  // items before `next` were handed out
     };
 
-    family_list& list(address_family f) noexcept { return lists_[static_cast<int>(f)]; }
-    const family_list& list(address_family f) const noexcept { return lists_[static_cast<int>(f)]; }
+    family_list& list(address_family f) noexcept { return lists_[static_cast<std::size_t>(f)]; }
+    const family_list& list(address_family f) const noexcept {
+        return lists_[static_cast<std::size_t>(f)];
+    }
     address_family desired_family() const noexcept;
     const endpoint& at(std::uint32_t ref) const noexcept;
     void rehash(std::size_t slots);

@@ -85,7 +85,8 @@ class dial_engine {
     bool other_family_allowed(time_point now) const noexcept;
     bool resolution_complete() const noexcept;
     bool expects(address_family f) const noexcept;
-    duration stagger_delay(time_point now) const noexcept;
+    duration stagger_delay(time_point start) const noexcept;
+    void replan_next_start() noexcept;
     std::optional<time_point> next_wakeup(time_point now) const noexcept;
     void arm(std::optional<time_point> at);
     void end_attempt(time_point now, attempt_id id, attempt_outcome outcome, error_code ec);
