@@ -1,87 +1,112 @@
+#include <happy_dial/detail/lookup_threads.hpp>
 #include <happy_dial/detail/system_lookup.hpp>
+#include <happy_dial/core/target.hpp>
 #include <happy_dial/error.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cerrno>
+#include <memory>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 namespace happy_dial::detail {
 namespace {
 
 namespace asio = boost::asio;
 
-// Enough for several dials' AAAA and A lookups to run at once; each blocks in getaddrinfo.
-constexpr std::size_t resolver_threads = 4;
+// getaddrinfo's error as happy_dial reports it. Unlike Asio's translation, EAI_NODATA (the name
+// exists but has no record of this family) is not turned into host_not_found: it is a negative
+// answer, an empty list with no error, and the dial goes on with the other family.
+boost::system::error_code lookup_error(int rc, bool& no_data) {
+    no_data = false;
+    switch (rc) {
+        case 0:
+            return {};
+#if defined(EAI_NODATA) && EAI_NODATA != EAI_NONAME
+        case EAI_NODATA:
+#endif
+#if defined(EAI_ADDRFAMILY)
+        case EAI_ADDRFAMILY:
+#endif
+            no_data = true;
+            return {};
+        case EAI_NONAME:
+            return asio::error::host_not_found;
+        case EAI_AGAIN:
+            return asio::error::host_not_found_try_again;
+        case EAI_FAIL:
+            return asio::error::no_recovery;
+        case EAI_SERVICE:
+            return error::invalid_service;
+        case EAI_MEMORY:
+            return asio::error::no_memory;
+        case EAI_FAMILY:
+            return asio::error::address_family_not_supported;
+        case EAI_SOCKTYPE:
+            return asio::error::socket_type_not_supported;
+        case EAI_BADFLAGS:
+            return asio::error::invalid_argument;
+        default:  // EAI_SYSTEM
+            return {errno, asio::error::get_system_category()};
+    }
+}
 
-asio::thread_pool& resolver_pool() {
-    static asio::thread_pool pool(resolver_threads);
-    return pool;
+core::resolution_answer resolve(const lookup_query& query) {
+    addrinfo hints{};
+    hints.ai_family = query.family == core::address_family::ipv6 ? AF_INET6 : AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_protocol = IPPROTO_TCP;
+    hints.ai_flags = static_cast<int>(query.flags);
+    addrinfo* list = nullptr;
+    const int rc = ::getaddrinfo(query.host.c_str(), query.service.c_str(), &hints, &list);
+    const std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> owner(list, &::freeaddrinfo);
+    bool no_data = false;
+    core::resolution_answer answer{query.family, {}, lookup_error(rc, no_data)};
+    for (const addrinfo* ai = list; rc == 0 && ai; ai = ai->ai_next) {
+        if (ai->ai_family != hints.ai_family) {
+            continue;
+        }
+        asio::ip::tcp::endpoint ep;
+        const auto size = std::min<std::size_t>(ai->ai_addrlen, ep.capacity());
+        std::copy_n(reinterpret_cast<const unsigned char*>(ai->ai_addr),
+                    size,
+                    reinterpret_cast<unsigned char*>(ep.data()));
+        ep.resize(size);
+        answer.endpoints.push_back(ep);
+    }
+    return answer;
 }
 
 }  // namespace
 
-void system_lookup(lookup_query query, dial_transport::answer_handler done) {
-    asio::post(resolver_pool(), [query = std::move(query), done = std::move(done)]() mutable {
-        asio::ip::tcp::resolver resolver(resolver_pool());
-        const auto protocol =
-            query.family == core::address_family::ipv6 ? asio::ip::tcp::v6() : asio::ip::tcp::v4();
-        boost::system::error_code ec;
-        auto results = resolver.resolve(protocol, query.host, query.service, query.flags, ec);
-        core::resolution_answer answer{query.family, {}, ec};
-        if (ec == asio::error::service_not_found) {
-            answer.error = error::invalid_service;
-        }
-        for (const auto& entry : results) {
-            answer.endpoints.push_back(entry.endpoint());
-        }
-        done(std::move(answer));
-    });
+void system_lookup(asio::execution_context& context,
+                   lookup_query query,
+                   dial_transport::answer_handler done) {
+    asio::use_service<lookup_threads>(context).submit(
+        [query = std::move(query), done = std::move(done)] { done(resolve(query)); });
 }
 
-boost::system::error_code check_host(std::string_view host) {
-    if (host.empty()) {
-        return error::empty_host;
+std::optional<unsigned short> service_port(std::string_view service) {
+    std::optional<unsigned short> port;
+    if (core::check_service(service, port) || port) {
+        return port;
     }
-    if (host.size() > 253) {
-        return error::invalid_host;
+    const std::string name(service);
+    servent entry{};
+    servent* found = nullptr;
+    std::array<char, 1024> buffer{};
+    if (::getservbyname_r(name.c_str(), "tcp", &entry, buffer.data(), buffer.size(), &found) != 0 ||
+        !found) {
+        return std::nullopt;
     }
-    for (const unsigned char c : host) {
-        const bool ok = std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == ':' || c == '%';
-        if (!ok) {
-            return error::invalid_host;
-        }
-    }
-    return {};
-}
-
-boost::system::error_code check_service(std::string_view service,
-                                        std::optional<unsigned short>& port) {
-    port.reset();
-    if (service.empty()) {
-        return error::invalid_service;
-    }
-    bool numeric = true;
-    for (const unsigned char c : service) {
-        numeric = numeric && std::isdigit(c);
-    }
-    if (!numeric) {
-        return {};  // a name: getaddrinfo decides (service_not_found -> invalid_service)
-    }
-    // Saturating, so leading zeros ("00080" is port 80, as getaddrinfo reads it) and any length
-    // are fine: a value past 65535 stays past it (issue #7; a length check rejected "000080").
-    unsigned value = 0;
-    for (const char c : service) {
-        value = std::min(value * 10 + static_cast<unsigned>(c - '0'), 65536u);
-    }
-    if (value == 0 || value > 65535) {
-        return error::invalid_service;
-    }
-    port = static_cast<unsigned short>(value);
-    return {};
+    return static_cast<unsigned short>(ntohs(static_cast<std::uint16_t>(found->s_port)));
 }
 
 }  // namespace happy_dial::detail

@@ -1,3 +1,5 @@
+#include <happy_dial/detail/system_lookup.hpp>
+#include <happy_dial/error.hpp>
 #include <happy_dial/testing/mock_network.hpp>
 
 #include <boost/asio/error.hpp>
@@ -42,6 +44,9 @@ void mock_network::answer(const std::string& host,
                           std::vector<std::string> addresses,
                           std::chrono::milliseconds delay,
                           boost::system::error_code error) {
+    for (const auto& a : addresses) {
+        (void)asio::ip::make_address(a);  // a typo throws here, to the test, not in a dial
+    }
     std::lock_guard<std::mutex> lock(mutex_);
     answers_[{host, family}] = scripted_answer{std::move(addresses), delay, error, false};
 }
@@ -103,9 +108,14 @@ void mock_network::async_lookup(const lookup_query& query, answer_handler done) 
         return;  // dropping `done` is how a lost answer looks to the dial
     }
     core::resolution_answer answer{query.family, {}, script.error};
-    const auto port = static_cast<unsigned short>(std::stoul(query.service));
-    for (const auto& a : script.addresses) {
-        answer.endpoints.emplace_back(asio::ip::make_address(a), port);
+    // Service names resolve as getaddrinfo resolves them (issue 11: std::stoul threw out of
+    // async_dial for "https"); an unknown one fails the lookup like the real network's.
+    if (const auto port = detail::service_port(query.service)) {
+        for (const auto& a : script.addresses) {
+            answer.endpoints.emplace_back(asio::ip::make_address(a), *port);
+        }
+    } else {
+        answer.error = error::invalid_service;
     }
     auto timer = std::make_shared<asio::steady_timer>(executor_, script.delay);
     timer->async_wait([timer, done = std::move(done), answer = std::move(answer)](

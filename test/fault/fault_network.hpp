@@ -9,7 +9,9 @@
 
 #include "op/loopback.hpp"
 
+#include <happy_dial/detail/system_lookup.hpp>
 #include <happy_dial/dial_options.hpp>
+#include <happy_dial/error.hpp>
 #include <happy_dial/testing/mock_network.hpp>
 #include <happy_dial/transport.hpp>
 
@@ -150,9 +152,12 @@ class fault_network final : public dial_transport,
             answer.error = injected_lookup_error;
             fired_ = true;
         } else {
-            const auto port = static_cast<unsigned short>(std::stoul(query.service));
-            for (const auto& a : script.addresses) {
-                answer.endpoints.emplace_back(asio::ip::make_address(a), port);
+            if (const auto port = detail::service_port(query.service)) {
+                for (const auto& a : script.addresses) {
+                    answer.endpoints.emplace_back(asio::ip::make_address(a), *port);
+                }
+            } else {
+                answer.error = error::invalid_service;
             }
         }
         auto timer = std::make_shared<asio::steady_timer>(executor_, script.delay);
@@ -297,8 +302,8 @@ class fault_network final : public dial_transport,
         }
         socket.async_connect(listener_,
                              [self = shared_from_this(), &socket, done = std::move(done)](
-                                 boost::system::error_code ec) mutable {
-                                 self->hand_over_connect(socket, ec, std::move(done));
+                                 boost::system::error_code result) mutable {
+                                 self->hand_over_connect(socket, result, std::move(done));
                              });
     }
 

@@ -479,6 +479,27 @@ TEST_CASE("IPv6 black-holed and A 100 ms late: IPv4 goes at the attempt delay", 
     check_attempt(r, 1, "127.0.0.11", attempt_outcome::won);
 }
 
+// The example of docs/testing.md (test/docs checks that the page shows this text).
+// [snippet:scenario]
+TEST_CASE("IPv6 black-holed and A 100 ms late: IPv4 goes at the attempt delay", "[netns][dns]") {
+    scenario s;
+    s.host = "my-case.hd.test";                  // any name under hd.test
+    s.source = name_source::dns;                 // or hosts_file (the default): answers at once
+    s.ipv6 = {black_holed("2001:db8::11")};      // the AAAA answer, in order
+    s.ipv4 = {healthy("127.0.0.11")};            // the A answer, in order
+    s.a = answered_after(100ms);                 // DNS only; never_answered() loses it
+    s.options.connection_attempt_delay = 250ms;  // any dial_options (report is set by run)
+    const auto r = run("IPv6 black-holed, A late", s);
+    INFO(r.describe());               // the whole record on any failure
+    require_winner(r, "127.0.0.11");  // completed, no error, this address
+    // A arrives at 100 ms; IPv6 started at 0, so IPv4 goes at max(100, 250) = 250 ms.
+    CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack);
+    check_syns(r, 1, 1);  // SYNs per family; the SYN queue's log agrees with the counters
+    check_attempt(r, 0, "2001:db8::11", attempt_outcome::cancelled, asio::error::operation_aborted);
+    check_attempt(r, 1, "127.0.0.11", attempt_outcome::won);
+}
+// [/snippet:scenario]
+
 #ifdef HAPPY_DIAL_CLI
 TEST_CASE("happy-dial --json in the namespace: black-holed IPv6 loses to IPv4", "[netns][cli]") {
     scenario s;
@@ -504,6 +525,40 @@ TEST_CASE("happy-dial --json in the namespace: black-holed IPv6 loses to IPv4", 
     CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack + 200);
     CHECK(r.syns_v6() == 1);
     CHECK(r.syns_v4() == 1);
+}
+
+TEST_CASE("happy-dial exits at once when the AAAA query is never answered (issue 11)",
+          "[netns][cli][dns]") {
+    scenario s;
+    s.host = "cli-exit.hd.test";
+    s.source = name_source::dns;
+    s.ipv6 = {healthy("2001:db8::11")};
+    s.ipv4 = {healthy("127.0.0.11")};
+    s.aaaa = never_answered();
+    // glibc's default retry schedule (5 s, twice): the lost query blocks its lookup thread ~10 s
+    // after the dial connected over IPv4. The process must neither wait for it nor hold back
+    // its output.
+    s.command = "RES_OPTIONS='timeout:5 attempts:2' " + std::string(HAPPY_DIAL_CLI);
+    const auto r = run("happy-dial, AAAA never answered", s);
+    INFO(r.command_output);
+    CHECK(r.command_status == 0);
+    CHECK(r.command_output.find("connected to 127.0.0.11:7080 (IPv4)") != std::string::npos);
+    CHECK(r.elapsed_ms() < 1000);  // printed and exited; before the fix ~10 s
+}
+
+TEST_CASE("happy-dial --trace: NODATA reads 'no AAAA records', not 'host not found' (issue 11)",
+          "[netns][cli][dns]") {
+    scenario s;
+    s.host = "cli-nodata.hd.test";
+    s.source = name_source::dns;
+    s.ipv4 = {healthy("127.0.0.11")};  // no IPv6 address: the AAAA answer is NOERROR, empty
+    s.command = std::string(HAPPY_DIAL_CLI) + " --trace";
+    const auto r = run("happy-dial --trace, AAAA NODATA", s);
+    INFO(r.command_output);
+    CHECK(r.command_status == 0);
+    CHECK(r.command_output.find("no AAAA records") != std::string::npos);
+    CHECK(r.command_output.find("not found") == std::string::npos);
+    CHECK(r.command_output.find("connected to 127.0.0.11:7080 (IPv4)") != std::string::npos);
 }
 
 TEST_CASE("happy-dial --trace in the namespace: refused IPv6, the timeline shows both",

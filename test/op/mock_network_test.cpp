@@ -28,12 +28,13 @@ struct outcome {
 outcome dial(asio::io_context& ctx,
              mock_network& net,
              const std::string& host,
-             dial_options options = {}) {
+             dial_options options = {},
+             const std::string& service = "443") {
     outcome out{asio::error::would_block, tcp::socket(ctx), {}, {}};
     options.report = &out.report;
     const auto start = clock_type::now();
     async_dial(
-        ctx, host, "443", net.options(options), [&](boost::system::error_code ec, tcp::socket s) {
+        ctx, host, service, net.options(options), [&](boost::system::error_code ec, tcp::socket s) {
             out.ec = ec;
             out.socket = std::move(s);
             out.elapsed =
@@ -108,4 +109,30 @@ TEST_CASE("mock: unknown host reports host_not_found", "[op][mock]") {
     auto out = dial(ctx, *net, "nowhere.test");
     CHECK(out.ec == asio::error::host_not_found);
     CHECK(net->connects().empty());
+}
+
+TEST_CASE("mock: a service name resolves like getaddrinfo, an unknown one fails (issue 11)",
+          "[op][mock]") {
+    asio::io_context ctx;
+    auto net = mock_network::create(ctx.get_executor());
+    net->resolve("svc.test", {"192.0.2.1"});
+    net->endpoint("192.0.2.1", 443, behaviour::connects);
+    SECTION("https is port 443 (/etc/services), as for the real network") {
+        auto out = dial(ctx, *net, "svc.test", {}, "https");
+        REQUIRE_FALSE(out.ec);
+        REQUIRE(net->connects().size() == 1);
+        CHECK(net->connects()[0].target.port() == 443);
+    }
+    SECTION("an unknown name completes through the handler with invalid_service") {
+        auto out = dial(ctx, *net, "svc.test", {}, "no-such-service-name");
+        CHECK(out.ec == error::invalid_service);
+        CHECK(net->connects().empty());
+    }
+}
+
+TEST_CASE("mock: a scripted address that does not parse throws when scripted, not in a dial",
+          "[op][mock]") {
+    asio::io_context ctx;
+    auto net = mock_network::create(ctx.get_executor());
+    CHECK_THROWS(net->answer("svc.test", address_family::ipv4, {"192.0.2.300"}));
 }

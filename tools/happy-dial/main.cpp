@@ -59,12 +59,38 @@ void explain_failure(std::ostream& os,
     }
     os << " [" << report.error.category().name() << ":" << report.error.value() << "]\n";
     for (const auto& a : report.attempts) {
-        os << "  " << a.endpoint << ": " << describe_attempt(a);
-        if (a.error && a.outcome == attempt_outcome::failed) {
-            os << " (" << a.error.message() << ")";
+        const auto outcome = describe_attempt(a);
+        os << "  " << a.endpoint << ": " << outcome;
+        // "refused" and the like get the system's words; "failed: ..." carries them already.
+        const auto message = a.error.message();
+        if (a.error && a.outcome == attempt_outcome::failed &&
+            outcome.find(message) == std::string::npos) {
+            os << " (" << message << ")";
         }
         os << "\n";
     }
+}
+
+int report_dial(const command& cmd, const dial_report& report) {
+    const exit_code code = exit_code_for(report.error, report.attempts.size());
+    if (cmd.json) {
+        write_json(std::cout, cmd.host, cmd.port, report, code);
+        return code;
+    }
+    if (cmd.trace) {
+        std::cout << "happy-dial " << cmd.host << " " << cmd.port << "\n";
+        draw_timeline(std::cout, rows_for(report), to_ms(report.elapsed));
+    }
+    if (code == connected) {
+        const auto& w = report.attempts[*report.winner];
+        std::cout << "connected to " << w.endpoint << " ("
+                  << (w.endpoint.address().is_v6() ? "IPv6" : "IPv4") << ") in "
+                  << format_ms(to_ms(report.elapsed)) << " ms, attempt " << (*report.winner + 1)
+                  << " of " << report.attempts.size() << "\n";
+    } else {
+        explain_failure(std::cerr, cmd, report, code);
+    }
+    return code;
 }
 
 }  // namespace
@@ -96,24 +122,9 @@ int main(int argc, char** argv) {
     cmd.options.report = &report;
     async_dial(ctx, cmd.host, cmd.port, cmd.options, [](boost::system::error_code, tcp::socket) {});
     ctx.run();
-
-    const exit_code code = exit_code_for(report.error, report.attempts.size());
-    if (cmd.json) {
-        write_json(std::cout, cmd.host, cmd.port, report, code);
-        return code;
-    }
-    if (cmd.trace) {
-        std::cout << "happy-dial " << cmd.host << " " << cmd.port << "\n";
-        draw_timeline(std::cout, rows_for(report), to_ms(report.elapsed));
-    }
-    if (code == connected) {
-        const auto& w = report.attempts[*report.winner];
-        std::cout << "connected to " << w.endpoint << " ("
-                  << (w.endpoint.address().is_v6() ? "IPv6" : "IPv4") << ") in "
-                  << format_ms(to_ms(report.elapsed)) << " ms, attempt " << (*report.winner + 1)
-                  << " of " << report.attempts.size() << "\n";
-    } else {
-        explain_failure(std::cerr, cmd, report, code);
-    }
-    return code;
+    const int status = report_dial(cmd, report);
+    // Whoever reads a pipe sees the result now, not when the process exits (issue 11).
+    std::cout.flush();
+    std::cerr.flush();
+    return status;
 }

@@ -58,8 +58,13 @@ std::vector<timeline_row> rows_for(const dial_report& report) {
         row.start_ms = to_ms(answer.at);
         row.end_ms = row.start_ms;
         row.point = true;
-        if (answer.error) {
+        const char* type = answer.family == address_family::ipv6 ? "AAAA" : "A";
+        if (answer.error == boost::asio::error::host_not_found) {
+            row.outcome = "host not found (NXDOMAIN)";
+        } else if (answer.error) {
             row.outcome = answer.error.message();
+        } else if (answer.addresses == 0 && answer.family) {
+            row.outcome = std::string("no ") + type + " records";  // NODATA: the name exists
         } else {
             row.outcome = std::to_string(answer.addresses) +
                           (answer.addresses == 1 ? " address" : " addresses");

@@ -61,7 +61,9 @@ class mock_network final : public dial_transport,
     static std::shared_ptr<mock_network> create(boost::asio::any_io_executor executor);
 
     /// Scripts the answer to `host`'s query for `family`: `addresses` (none = NODATA) after
-    /// `delay`, or `error` when set.
+    /// `delay`, or `error` when set. The port comes from the dial's service, a number or a name
+    /// of /etc/services (an unknown name fails the lookup with error::invalid_service). Throws
+    /// boost::system::system_error here when an address does not parse.
     void answer(const std::string& host,
                 core::address_family family,
                 std::vector<std::string> addresses,
