@@ -115,7 +115,7 @@ void healthy(benchmark::State& state, bool dual) {
     std::size_t happy_conns = 0;
     std::size_t i = 0;
 
-    for (int w = 0; w < 200; ++w) {  // warm the allocator caches and the kernel
+    for (std::size_t w = 0; w < 200; ++w) {  // warm the allocator caches and the kernel
         plain_dial(ctx, t.rotation[w % t.rotation.size()]);
         collect(t.listeners);
         happy_dial_once(ctx, t.rotation[w % t.rotation.size()], options);
@@ -340,7 +340,8 @@ void concurrency(benchmark::State& state) {
         const auto t3 = bench_clock::now();
         ctx.restart();
         b.ns = ns_since(t0, t1) + ns_since(t2, t3);
-        b.rss_per_dial = (static_cast<double>(rss1) - static_cast<double>(rss0)) / dials;
+        b.rss_per_dial =
+            (static_cast<double>(rss1) - static_cast<double>(rss0)) / static_cast<double>(dials);
         b.heap_per_dial =
             static_cast<double>(heap1.live_bytes - heap0.live_bytes) / static_cast<double>(dials);
         return b;

@@ -1,11 +1,11 @@
 // libFuzzer target: arbitrary host and service strings through happy_dial's input checks
-// (detail::check_host, detail::check_service), which run before any lookup. Checks that they
+// (core::check_host, core::check_service), which run before any lookup. Checks that they
 // never crash and answer exactly as documented (error.hpp, docs/reliability.md):
 //  * host: empty -> empty_host; longer than 253 bytes or any byte outside [A-Za-z0-9-._:%]
 //    -> invalid_host; else accepted;
 //  * service: empty, or all digits with a value outside 1..65535 -> invalid_service; all digits
 //    in range -> accepted with that port; anything else -> left to getaddrinfo (no port).
-#include <happy_dial/detail/system_lookup.hpp>
+#include <happy_dial/core/target.hpp>
 #include <happy_dial/error.hpp>
 
 #include <boost/asio/ip/address.hpp>
@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string service = in.ConsumeRandomLengthString(12);
     const std::string host = in.ConsumeRemainingBytesAsString();
 
-    const auto host_ec = happy_dial::detail::check_host(host);
+    const auto host_ec = happy_dial::core::check_host(host);
     bool chars_ok = true;
     for (const unsigned char c : host) {
         chars_ok = chars_ok && host_char(c);
@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     std::optional<unsigned short> port = 42;
-    const auto service_ec = happy_dial::detail::check_service(service, port);
+    const auto service_ec = happy_dial::core::check_service(service, port);
     bool digits = !service.empty();
     unsigned long long value = 0;
     for (const unsigned char c : service) {

@@ -62,7 +62,8 @@ sanitized_suite() {
   # -O1 -g1: half the compile time of -O2 -g, line numbers in every report, assertions on.
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
     -DHAPPY_DIAL_SANITIZE="$sanitizers" -DHAPPY_DIAL_BUILD_TOOLS=OFF \
-    -DHAPPY_DIAL_BUILD_EXAMPLES=OFF -DHAPPY_DIAL_BUILD_BENCHMARKS=OFF >/dev/null
+    -DHAPPY_DIAL_BUILD_EXAMPLES=OFF -DHAPPY_DIAL_BUILD_BENCHMARKS=OFF \
+    -DHAPPY_DIAL_WERROR="${HAPPY_DIAL_WERROR:-ON}" >/dev/null
   cmake --build "$dir" -j"$jobs" --target "${test_targets[@]}"
   local built=$SECONDS numbers
   if ! numbers="$(select_tests "$dir")" || ! [[ "$numbers" =~ ^[0-9]+(,[0-9]+)*$ ]]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything and runs the whole test suite through CTest.
 # Usage: tools/test.sh [build-dir]    (HAPPY_DIAL_SANITIZE=address,undefined|thread to sanitize)
+# Warnings are errors (HAPPY_DIAL_WERROR=ON) unless HAPPY_DIAL_WERROR=OFF is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
@@ -8,6 +9,7 @@ build="${1:-build}"
 tools/install-deps.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHAPPY_DIAL_BUILD_BENCHMARKS="${HAPPY_DIAL_BUILD_BENCHMARKS:-ON}" \
-  -DHAPPY_DIAL_SANITIZE="${HAPPY_DIAL_SANITIZE:-}" >/dev/null
+  -DHAPPY_DIAL_SANITIZE="${HAPPY_DIAL_SANITIZE:-}" \
+  -DHAPPY_DIAL_WERROR="${HAPPY_DIAL_WERROR:-ON}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300

@@ -8,6 +8,9 @@ namespace {
 
 struct printer {
     std::ostream& os;
+    void operator()(const start_lookup& a) const {
+        os << "start_lookup{" << to_string(a.family) << "}";
+    }
     void operator()(const start_attempt& a) const {
         os << "start_attempt{" << a.id << ", " << a.target << "}";
     }

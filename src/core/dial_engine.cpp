@@ -49,6 +49,34 @@ void dial_engine::begin(time_point now) {
     }
 }
 
+void dial_engine::start(time_point now, const dial_target& target) {
+    if (started_) {
+        return;
+    }
+    if (target.error) {
+        begin(now);
+        finish(now, target.error, std::nullopt);
+        return;
+    }
+    if (!target.needs_lookup()) {
+        const endpoint literal = target.literal_endpoint();
+        start_with_endpoints(now, std::span<const endpoint>(&literal, 1));
+        return;
+    }
+    begin(now);
+    for (const address_family f : {address_family::ipv6, address_family::ipv4}) {
+        // §3: AAAA first. A literal with a service name looks up only its own family (the
+        // answer is the literal); a family the policy excludes is not asked for.
+        const bool wanted = target.literal ? family_of(endpoint{*target.literal, 0}) == f
+                                           : family_allowed(config_.preference, f);
+        if (wanted) {
+            expected_[index(f)] = true;
+            actions_.emplace_back(start_lookup{f});
+        }
+    }
+    step(now);
+}
+
 void dial_engine::start(time_point now, std::initializer_list<address_family> expected) {
     start(now, std::vector<address_family>(expected));
 }

@@ -59,7 +59,7 @@ std::uint64_t outcome::syns_to(std::string_view address) const {
 std::uint64_t outcome::queued_syns(bool v6) const {
     std::uint64_t n = 0;
     for (const auto& e : syn_log) {
-        n += e.destination.is_v6() == v6 ? 1 : 0;
+        n += e.destination.is_v6() == v6 ? std::uint64_t{1} : std::uint64_t{0};
     }
     return n;
 }

@@ -25,6 +25,18 @@ constexpr std::size_t align4(std::size_t n) {
     return (n + 3) & ~std::size_t{3};
 }
 
+/// NLA_HDRLEN as a size_t (the macro is an int whose NLA_ALIGN mixes signedness).
+constexpr std::size_t nla_hdrlen = align4(sizeof(nlattr));
+
+/// NLMSG_NEXT without the macro's int/unsigned mixing: the message after `h`, with `len`
+/// reduced by `h`'s aligned length (as the macro, `len` may go below 0 and end the loop).
+/// NLMSG_OK(h, len) holds, so the step is at most `len` + 3 and fits an int.
+nlmsghdr* nlmsg_next(nlmsghdr* h, int& len) {
+    const std::size_t step = align4(h->nlmsg_len);
+    len -= static_cast<int>(step);
+    return reinterpret_cast<nlmsghdr*>(reinterpret_cast<unsigned char*>(h) + step);
+}
+
 /// Builds one nfnetlink message: nlmsghdr, nfgenmsg, then attributes.
 class nl_message {
   public:
@@ -42,12 +54,12 @@ class nl_message {
     template <class T>
     void add(std::uint16_t type, const T& value) {
         const std::size_t at = buffer_.size();
-        buffer_.resize(at + align4(NLA_HDRLEN + sizeof(T)));
+        buffer_.resize(at + align4(nla_hdrlen + sizeof(T)));
         nlattr a{};
-        a.nla_len = static_cast<std::uint16_t>(NLA_HDRLEN + sizeof(T));
+        a.nla_len = static_cast<std::uint16_t>(nla_hdrlen + sizeof(T));
         a.nla_type = type;
         std::memcpy(buffer_.data() + at, &a, sizeof(a));
-        std::memcpy(buffer_.data() + at + NLA_HDRLEN, &value, sizeof(T));
+        std::memcpy(buffer_.data() + at + nla_hdrlen, &value, sizeof(T));
     }
 
     void send(int fd) {
@@ -203,7 +215,7 @@ void syn_queue::receive(std::vector<held>& pending) {
         const auto now = clock_type::now();
         auto len = static_cast<int>(n);
         for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, len);
-             h = NLMSG_NEXT(h, len)) {
+             h = nlmsg_next(h, len)) {
             if ((h->nlmsg_type & 0xff) != NFQNL_MSG_PACKET ||
                 (h->nlmsg_type >> 8) != NFNL_SUBSYS_QUEUE) {
                 continue;
@@ -215,14 +227,14 @@ void syn_queue::receive(std::vector<held>& pending) {
             ip::address dst;
             std::uint16_t sport = 0;
             bool parsed = false;
-            while (off + NLA_HDRLEN <= total) {
+            while (off + nla_hdrlen <= total) {
                 nlattr a{};
                 std::memcpy(&a, data + off, sizeof(a));
-                if (a.nla_len < NLA_HDRLEN || off + a.nla_len > total) {
+                if (a.nla_len < nla_hdrlen || off + a.nla_len > total) {
                     break;
                 }
-                const unsigned char* value = data + off + NLA_HDRLEN;
-                const std::size_t size = a.nla_len - NLA_HDRLEN;
+                const unsigned char* value = data + off + nla_hdrlen;
+                const std::size_t size = a.nla_len - nla_hdrlen;
                 const auto type = a.nla_type & NLA_TYPE_MASK;
                 if (type == NFQA_PACKET_HDR && size >= sizeof(nfqnl_msg_packet_hdr)) {
                     nfqnl_msg_packet_hdr ph{};

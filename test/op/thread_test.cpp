@@ -38,7 +38,7 @@ TEST_CASE("threads: 1000 concurrent dials on 4 threads each complete exactly onc
         };
         dial_options options;
         options.connection_attempt_delay = std::chrono::milliseconds(10);
-        for (int i = 0; i < dials; ++i) {
+        for (std::size_t i = 0; i < dials; ++i) {
             // The dial runs on its own strand; cancellation is emitted from that strand too.
             auto strand = asio::make_strand(ctx);
             auto& signal = *signals.emplace_back(std::make_unique<asio::cancellation_signal>());

@@ -36,7 +36,8 @@ std::string number(double ms) {
 
 std::string json_string(const std::string& text) {
     std::string out = "\"";
-    for (const unsigned char c : text) {
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
         switch (c) {
             case '"':
                 out += "\\\"";
@@ -56,7 +57,7 @@ std::string json_string(const std::string& text) {
                     std::snprintf(buf, sizeof buf, "\\u%04x", c);
                     out += buf;
                 } else {
-                    out += static_cast<char>(c);
+                    out += ch;
                 }
         }
     }

@@ -9,6 +9,14 @@
 
 namespace happy_dial::core {
 
+/// Look up the addresses of one family of the dial's target (RFC 8305 §3: AAAA and A are
+/// separate queries, all sent at once, AAAA first); report the answer with on_answer().
+struct start_lookup {
+    address_family family;  ///< ipv6: an AAAA query; ipv4: an A query
+    /// Equal when every field is.
+    friend bool operator==(const start_lookup&, const start_lookup&) = default;
+};
+
 /// Open a socket and connect it to `target`; report the outcome with on_attempt_result(id, ...).
 struct start_attempt {
     attempt_id id;    ///< names the attempt in later events and actions
@@ -48,7 +56,8 @@ struct dial_done {
     friend bool operator==(const dial_done&, const dial_done&) = default;
 };
 
-using action = std::variant<start_attempt, cancel_attempt, set_timer, cancel_timer, dial_done>;
+using action =
+    std::variant<start_lookup, start_attempt, cancel_attempt, set_timer, cancel_timer, dial_done>;
 
 std::ostream& operator<<(std::ostream& os, const action& a);
 

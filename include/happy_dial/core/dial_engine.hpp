@@ -4,6 +4,7 @@
 #include <happy_dial/core/actions.hpp>
 #include <happy_dial/core/address_queue.hpp>
 #include <happy_dial/core/engine_config.hpp>
+#include <happy_dial/core/target.hpp>
 #include <happy_dial/core/trace.hpp>
 #include <happy_dial/core/types.hpp>
 
@@ -38,7 +39,14 @@ class dial_engine {
     /// `config` must pass validate(); it is normalized here.
     explicit dial_engine(engine_config config);
 
-    /// Starts a dial that waits for answers to the queries of `expected` families. An empty
+    /// Starts a dial to `target` (see parse_target). A target with an error ends the dial at
+    /// once with that error; an IP literal with a numeric port is dialled without a lookup;
+    /// otherwise the engine asks for one start_lookup per family the policy allows, AAAA first
+    /// (RFC 8305 §3), only the literal's own family for a literal with a service name.
+    void start(time_point now, const dial_target& target);
+
+    /// Starts a dial that waits for answers to the queries of `expected` families, which the
+    /// caller sends itself (no start_lookup is issued). An empty
     /// list with no later answer fails with error::no_endpoints.
     void start(time_point now, std::initializer_list<address_family> expected);
     /// As above, with the expected families in a vector.

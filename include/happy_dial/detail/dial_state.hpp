@@ -105,9 +105,9 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
         // the I/O executor (whose pending operations already count as work), and the I/O
         // executor's work is counted only while a custom transport, whose operations Asio
         // does not see, is in use.
-        auto handler_executor = asio::get_associated_executor(handler_, io_executor_);
-        if (!same_executor(handler_executor, io_executor_)) {
-            handler_work_.emplace(std::move(handler_executor));
+        auto handler_ex = asio::get_associated_executor(handler_, io_executor_);
+        if (!same_executor(handler_ex, io_executor_)) {
+            handler_work_.emplace(std::move(handler_ex));
         }
         if (options_.transport) {
             io_work_.emplace(io_executor_);
@@ -177,46 +177,22 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
         run_actions(self);
     }
 
+    // RFC 8305 §3 decisions (literal shortcut, families, AAAA first) are the engine's: it
+    // answers with start_lookup actions, carried out by execute() below.
     void start_resolution(core::time_point now) {
-        std::string_view host = request_.host;
-        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-            host = host.substr(1, host.size() - 2);
-        }
-        std::optional<unsigned short> port;
-        auto ec = check_host(host);
-        if (!ec) {
-            ec = check_service(request_.service, port);
-        }
-        if (ec) {
-            fail_early(now, ec);
-            return;
-        }
-        // An IP literal with a numeric port needs no lookup at all.
-        boost::system::error_code not_literal;
-        const auto literal = asio::ip::make_address(std::string(host), not_literal);
-        if (!not_literal && port) {
-            const tcp::endpoint target(literal, *port);
-            engine_.start_with_endpoints(now, std::span<const tcp::endpoint>(&target, 1));
-            return;
-        }
-        // RFC 8305 §3: query AAAA and A separately, at once (AAAA first), and act on each answer
-        // as it arrives instead of waiting for both.
-        std::vector<core::address_family> families;
-        if (options_.family != family_preference::ipv4_only) {
-            families.push_back(core::address_family::ipv6);
-        }
-        if (options_.family != family_preference::ipv6_only) {
-            families.push_back(core::address_family::ipv4);
-        }
+        target_ = core::parse_target(request_.host, request_.service);
+        engine_.start(now, target_);
+    }
+
+    void execute(const self_ptr&, const core::start_lookup& a) {
         auto flags = options_.resolver_flags;
-        if (port) {
+        if (target_.port) {
             flags |= asio::ip::resolver_base::numeric_service;
         }
-        engine_.start(now, families);
-        for (const auto family : families) {
-            start_lookup(lookup_query{std::string(host), request_.service, family, flags});
+        start_lookup(lookup_query{target_.host, target_.service, a.family, flags});
+        if (!keepalive_) {
+            keep_alive_during_lookups();
         }
-        keep_alive_during_lookups();
     }
 
     void start_lookup(lookup_query query) {
@@ -251,7 +227,9 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
         if (options_.transport) {
             options_.transport->async_lookup(query, std::move(done));
         } else {
-            system_lookup(std::move(query), std::move(done));
+            system_lookup(asio::query(io_executor_, asio::execution::context),
+                          std::move(query),
+                          std::move(done));
         }
     }
 
@@ -526,6 +504,7 @@ class dial_state final : public std::enable_shared_from_this<dial_state<Handler,
     boost::system::error_code config_error_;
     core::dial_engine engine_;
     dial_request request_;
+    core::dial_target target_;
     // Created on first use: a dial whose first attempt connects at once needs neither, and an
     // I/O object constructed from an any_io_executor costs a std::any allocation and a
     // service-registry lookup.
