@@ -89,6 +89,9 @@ core::resolution_answer resolve(const lookup_query& query) {
 void system_lookup(asio::execution_context& context,
                    lookup_query query,
                    dial_transport::answer_handler done) {
+    // The executor stays here: a lookup thread must not hold (or destroy) an executor of a
+    // context that may be gone by the time getaddrinfo returns.
+    query.executor = {};
     asio::use_service<lookup_threads>(context).submit(
         [query = std::move(query), done = std::move(done)] { done(resolve(query)); });
 }

@@ -62,11 +62,12 @@ class dialer {
     }
 
     /// async_connect(socket, host, service, options, token).
-    template <class CompletionToken>
-    auto async_connect(boost::asio::ip::tcp::socket& socket,
+    template <class Executor,
+              class CompletionToken = boost::asio::default_completion_token_t<Executor>>
+    auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
                        std::string_view host,
                        std::string_view service,
-                       CompletionToken&& token) {
+                       CompletionToken&& token = CompletionToken()) {
         return happy_dial::async_connect(
             socket, host, service, options_, std::forward<CompletionToken>(token));
     }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <happy_dial/async_dial.hpp>
+#include <happy_dial/dial.hpp>
 #include <happy_dial/dial_options.hpp>
 #include <happy_dial/dial_report.hpp>
 #include <happy_dial/dialer.hpp>

@@ -1,14 +1,17 @@
-// The seam between a dial and the network: lookups and connects. The real network is built in;
-// the test kit (happy_dial/testing/mock_network.hpp) implements this to script endpoints.
+// The seams between a dial and the network: lookups and connects. The real network
+// (system_network) is the default implementation; the test kit (happy_dial/testing) is another.
 #pragma once
 
 #include <happy_dial/core/dial_engine.hpp>
+#include <happy_dial/detail/core_allocator.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/resolver_base.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace happy_dial {
@@ -19,31 +22,88 @@ struct lookup_query {
     std::string service;                            ///< the service name or port number
     core::address_family family;                    ///< ipv6 = AAAA query, ipv4 = A query
     boost::asio::ip::resolver_base::flags flags{};  ///< getaddrinfo flags
+    boost::asio::any_io_executor executor;          ///< the dial's I/O executor
 };
 
-/// Performs the lookups and connects of dials whose options name it.
+/// The completion of one connect: call it exactly once with the outcome (empty: connected),
+/// from a thread running the socket's execution context. Move-only; calling a moved-from
+/// completion does nothing. Its associated allocator is the dial's (the caller's handler's),
+/// so passing it straight to an Asio operation keeps the dial's allocation policy.
+class connect_completion {
+  public:
+    /// The dial's handler's allocator, type-erased.
+    using allocator_type = detail::core_allocator<void>;
+
+    /// An empty completion: calling it does nothing.
+    connect_completion() noexcept = default;
+    /// Made by the dial for attempt `id`.
+    connect_completion(std::shared_ptr<detail::dial_core> core, core::attempt_id id) noexcept
+        : core_(std::move(core)), id_(id) {}
+    connect_completion(connect_completion&&) noexcept = default;  ///< moves the duty to call
+    connect_completion& operator=(connect_completion&&) noexcept = default;  ///< as above
+    connect_completion(const connect_completion&) = delete;
+    connect_completion& operator=(const connect_completion&) = delete;
+
+    /// Reports the outcome of the connect to the dial.
+    void operator()(boost::system::error_code ec);
+
+    /// Whether this completion still has to be called.
+    explicit operator bool() const noexcept { return core_ != nullptr; }
+
+    /// The dial's allocator, for the operation this completion waits on.
+    allocator_type get_allocator() const noexcept { return allocator_type(*core_); }
+
+  private:
+    std::shared_ptr<detail::dial_core> core_;
+    core::attempt_id id_ = 0;
+};
+
+/// Performs the lookups and connects of a dial. Supported extension point: dial_options::transport
+/// selects one; null selects system_network, the real network.
 class dial_transport {
   public:
     /// Receives one lookup's answer.
     using answer_handler = std::function<void(core::resolution_answer)>;
-    /// Receives one connect's outcome (empty error_code: connected).
-    using connect_handler = std::function<void(boost::system::error_code)>;
 
     virtual ~dial_transport() = default;
 
     /// Resolves one family. `done` must be called exactly once, from any thread, at any time
-    /// (an answer that arrives after its dial ended is dropped).
+    /// (an answer that arrives after its dial ended is dropped; one that never arrives is
+    /// abandoned when the dial ends).
     virtual void async_lookup(const lookup_query& query, answer_handler done) = 0;
 
-    /// Connects the opened `socket` to `target`. `done` must be called exactly once, from a
-    /// thread running the socket's execution context.
+    /// Connects the opened `socket` to `target`. The socket stays at its address until `done`
+    /// ran. May not call `done` inside this function.
     virtual void async_connect(boost::asio::ip::tcp::socket& socket,
                                const boost::asio::ip::tcp::endpoint& target,
-                               connect_handler done) = 0;
+                               connect_completion done) = 0;
 
-    /// The dial gave up on the attempt on `socket` (it will close the socket right after):
-    /// complete its `done` soon, with boost::asio::error::operation_aborted.
-    virtual void cancel_connect(boost::asio::ip::tcp::socket& socket) = 0;
+    /// The dial gave up on the attempt on `socket` and closes the socket right after this call
+    /// (which aborts Asio operations on it): anything else pending must complete `done` soon,
+    /// with boost::asio::error::operation_aborted, but not inside this call (the dial is
+    /// running). The default does nothing.
+    virtual void cancel_connect(boost::asio::ip::tcp::socket& socket);
+
+    /// Whether the connect just started on `socket` already settled (its completion is due
+    /// without waiting). A dial then defers arming its attempt timer until that completion. The
+    /// default says no.
+    virtual bool connect_settled(boost::asio::ip::tcp::socket& socket) noexcept;
+};
+
+/// The real network: getaddrinfo on the execution context's lookup threads, TCP connects.
+class system_network final : public dial_transport {
+  public:
+    /// The one instance; it holds no state.
+    static const std::shared_ptr<system_network>& instance();
+
+    /// Runs getaddrinfo for one family on the lookup threads of the query's execution context.
+    void async_lookup(const lookup_query& query, answer_handler done) override;
+    /// `socket.async_connect(target, done)`.
+    void async_connect(boost::asio::ip::tcp::socket& socket,
+                       const boost::asio::ip::tcp::endpoint& target,
+                       connect_completion done) override;
+    /// One poll() with a zero timeout: loopback completes the handshake inside connect().
+    bool connect_settled(boost::asio::ip::tcp::socket& socket) noexcept override;
 };
 
 }  // namespace happy_dial

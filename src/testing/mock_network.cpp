@@ -131,7 +131,7 @@ tcp::endpoint mock_network::listener_for(const tcp::endpoint& target) {
 
 void mock_network::async_connect(tcp::socket& socket,
                                  const tcp::endpoint& target,
-                                 connect_handler done) {
+                                 connect_completion done) {
     scripted_endpoint script;
     auto timer = std::make_shared<asio::steady_timer>(socket.get_executor());
     {
@@ -169,14 +169,14 @@ void mock_network::async_connect(tcp::socket& socket,
 // A "connects" endpoint: hand the attempt a real connection to the kit's own listener.
 void mock_network::reach_listener(tcp::socket& socket,
                                   const tcp::endpoint& target,
-                                  connect_handler done) {
+                                  connect_completion done) {
     const auto listener = listener_for(target);
     boost::system::error_code ec;
     if (socket.local_endpoint(ec).protocol() != listener.protocol() || ec) {
         socket.close(ec);
         socket.open(listener.protocol(), ec);
         if (ec) {
-            asio::post(socket.get_executor(), [done = std::move(done), ec] { done(ec); });
+            asio::post(socket.get_executor(), [done = std::move(done), ec]() mutable { done(ec); });
             return;
         }
     }

@@ -129,7 +129,7 @@ class fault_network final : public dial_transport,
     /// dial ended they must be dropped by the dial).
     void release_withheld() {
         for (auto& [socket, rec] : pending_) {
-            rec.withheld = nullptr;
+            rec.withheld = connect_completion();
         }
         release_withheld_lookups();
     }
@@ -170,7 +170,7 @@ class fault_network final : public dial_transport,
 
     void async_connect(tcp::socket& socket,
                        const tcp::endpoint& target,
-                       connect_handler done) override {
+                       connect_completion done) override {
         const std::size_t index = connects_.size();
         connects_.push_back({target, steps_, std::nullopt});
         script_endpoint script;
@@ -242,7 +242,7 @@ class fault_network final : public dial_transport,
         std::size_t index = 0;
         std::weak_ptr<asio::steady_timer> timer;  // owned by its own wait handler only
         bool cancelled = false;
-        connect_handler withheld;
+        connect_completion withheld;
     };
 
     step_info next_step(step_kind kind, bool late) {
@@ -272,7 +272,7 @@ class fault_network final : public dial_transport,
 
     void hand_over_connect(tcp::socket& socket,
                            boost::system::error_code ec,
-                           connect_handler done) {
+                           connect_completion done) {
         auto it = pending_.find(&socket);
         const bool late = it == pending_.end() || it->second.cancelled;
         const auto info = next_step(step_kind::connect, late);
@@ -290,7 +290,7 @@ class fault_network final : public dial_transport,
     }
 
     // A "connects" endpoint: a real connection to the loopback listener.
-    void reach_listener(tcp::socket& socket, connect_handler done) {
+    void reach_listener(tcp::socket& socket, connect_completion done) {
         boost::system::error_code ec;
         if (socket.local_endpoint(ec).protocol() != listener_.protocol() || ec) {
             socket.close(ec);

@@ -460,25 +460,6 @@ TEST_CASE("both answers lost under a 500 ms deadline: timed_out at the deadline,
     check_syns(r, 0, 0);
 }
 
-TEST_CASE("IPv6 black-holed and A 100 ms late: IPv4 goes at the attempt delay", "[netns][dns]") {
-    // The example of docs/testing.md ("Adding a scenario").
-    scenario s;
-    s.host = "my-case.hd.test";
-    s.source = name_source::dns;
-    s.ipv6 = {black_holed("2001:db8::11")};
-    s.ipv4 = {healthy("127.0.0.11")};
-    s.a = answered_after(100ms);
-    s.options.connection_attempt_delay = 250ms;
-    const auto r = run("IPv6 black-holed, A late", s);
-    INFO(r.describe());
-    require_winner(r, "127.0.0.11");
-    // A arrives at 100 ms; IPv6 started at 0, so IPv4 goes at max(100, 250) = 250 ms.
-    CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack);
-    check_syns(r, 1, 1);
-    check_attempt(r, 0, "2001:db8::11", attempt_outcome::cancelled, asio::error::operation_aborted);
-    check_attempt(r, 1, "127.0.0.11", attempt_outcome::won);
-}
-
 // The example of docs/testing.md (test/docs checks that the page shows this text).
 // [snippet:scenario]
 TEST_CASE("IPv6 black-holed and A 100 ms late: IPv4 goes at the attempt delay", "[netns][dns]") {

@@ -76,7 +76,7 @@ TEST_CASE("§3: the engine asks for AAAA then A, only for families the policy al
     }
 }
 
-TEST_CASE("§3: a literal with a numeric port is dialled at once; with a service name only its "
+TEST_CASE("§3: a literal with a numeric port is dialled at once, with a service name only its "
           "family is looked up",
           "[engine][target]") {
     dial_engine literal{{}};

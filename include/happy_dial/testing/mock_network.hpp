@@ -96,7 +96,7 @@ class mock_network final : public dial_transport,
     void async_lookup(const lookup_query& query, answer_handler done) override;
     void async_connect(boost::asio::ip::tcp::socket& socket,
                        const boost::asio::ip::tcp::endpoint& target,
-                       connect_handler done) override;
+                       connect_completion done) override;
     void cancel_connect(boost::asio::ip::tcp::socket& socket) override;
 
     /// Use create(): the network must be owned by a shared_ptr.
@@ -118,7 +118,7 @@ class mock_network final : public dial_transport,
     boost::asio::ip::tcp::endpoint listener_for(const boost::asio::ip::tcp::endpoint& target);
     void reach_listener(boost::asio::ip::tcp::socket& socket,
                         const boost::asio::ip::tcp::endpoint& target,
-                        connect_handler done);
+                        connect_completion done);
 
     boost::asio::any_io_executor executor_;
     mutable std::mutex mutex_;

@@ -1,0 +1,149 @@
+// The non-template part of a dial's Asio layer: carries the engine's actions out as I/O and
+// feeds I/O completions back to it. Compiled once, in src/; the operation template around it
+// (detail/dial_op.hpp) owns only the caller's handler, its work and its completion.
+#pragma once
+
+#include <happy_dial/core/dial_engine.hpp>
+#include <happy_dial/core/target.hpp>
+#include <happy_dial/detail/attempt_sockets.hpp>
+#include <happy_dial/dial_options.hpp>
+#include <happy_dial/dial_report.hpp>
+#include <happy_dial/transport.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace happy_dial::detail {
+
+struct lookup_ticket;
+
+/// What to dial: a host and service to resolve, or a list of endpoints.
+struct dial_request {
+    std::string host;                                                   ///< unparsed
+    std::string service;                                                ///< unparsed
+    core::small_vector<boost::asio::ip::tcp::endpoint, 2> endpoints;  ///< when !resolve
+    bool resolve = true;  ///< host and service (true) or endpoints (false)
+};
+
+/// The outcome handed to the operation template when the dial is over.
+struct dial_result {
+    boost::system::error_code error;          ///< empty on success
+    boost::asio::ip::tcp::endpoint endpoint;  ///< the winner's remote endpoint
+    std::optional<boost::asio::ip::tcp::socket> socket;  ///< the winner's socket
+};
+
+/// One dial in flight.
+///
+/// Concurrency: every entry point (start, I/O completions, lookup answers, the cancellation
+/// signal) runs the engine under the dial's one mutex, on whatever thread it arrives; nothing is
+/// posted but lookup answers (from the lookup threads to the I/O executor) and a completion that
+/// would otherwise happen inside the initiating function or the cancellation signal. The hooks
+/// (socket_setup, endpoint_filter) run under that mutex. A cancellation signal emitted from
+/// inside a hook is applied right after the hook returns.
+///
+/// Lifetime: owned by shared_ptr; every pending child handler holds one. complete() runs once,
+/// after the dial ended and no child handler is pending (outstanding_ == 0).
+class dial_core : public std::enable_shared_from_this<dial_core> {
+  public:
+    dial_core(boost::asio::any_io_executor io_executor, const dial_options& options);
+    dial_core(const dial_core&) = delete;
+    dial_core& operator=(const dial_core&) = delete;
+    virtual ~dial_core();
+
+    /// Starts the dial. Called by the initiating function; never completes inside it.
+    void start(dial_request&& request);
+
+    /// The caller's cancellation slot fired, on the emitting thread.
+    void on_cancellation_signal(boost::asio::cancellation_type type);
+
+    /// A connect reported its outcome (connect_completion). `self` is the completion's
+    /// reference, released before the caller's handler runs.
+    void on_connect(std::shared_ptr<dial_core> self,
+                    core::attempt_id id,
+                    boost::system::error_code ec);
+
+    /// A lookup answer arrived on the I/O executor.
+    void on_answer(std::shared_ptr<dial_core> self, core::resolution_answer answer);
+
+    /// A wait on the attempt timer (or on the keep-alive timer) ended.
+    void on_timer(std::shared_ptr<dial_core> self,
+                  unsigned generation,
+                  bool keepalive,
+                  boost::system::error_code ec);
+
+    /// Memory for intermediate operations, from the caller's handler's allocator.
+    virtual void* allocate(std::size_t size, std::size_t align) = 0;
+    /// Returns memory from allocate().
+    virtual void deallocate(void* p, std::size_t size, std::size_t align) noexcept = 0;
+
+    /// The dial's I/O executor (attempt sockets and timers live on it).
+    const boost::asio::any_io_executor& io_executor() const noexcept { return io_executor_; }
+
+  protected:
+    /// The dial is over and nothing of it is pending: hand `result` to the caller. Called once,
+    /// without the mutex held; `inline_allowed` is false when the call comes from the
+    /// initiating function or a cancellation signal (the handler must then be posted). The
+    /// implementation releases `self`, the last reference, before the upcall.
+    virtual void complete(std::shared_ptr<dial_core> self,
+                          dial_result result,
+                          bool inline_allowed) = 0;
+
+  private:
+    using lock_type = std::unique_lock<std::mutex>;
+    using self_ptr = std::shared_ptr<dial_core>;
+    void apply_cancel(boost::asio::cancellation_type type);
+    void run_actions();
+    void execute(const core::start_lookup& a);
+    void execute(const core::start_attempt& a);
+    void execute(const core::cancel_attempt& a);
+    void execute(const core::set_timer& a);
+    void execute(const core::cancel_timer& a);
+    void execute(const core::dial_done& a);
+    void arm_timer(core::time_point at, unsigned generation);
+    void keep_alive_during_lookups();
+    void finish(boost::system::error_code ec, std::optional<core::attempt_id> winner);
+    void release_lookups();
+    void leave(self_ptr self, lock_type& lock, bool inline_allowed);
+    dial_report make_dial_report() const;
+
+    boost::asio::any_io_executor io_executor_;
+    std::mutex mutex_;
+    dial_options options_;
+    dial_transport* transport_;  // options_.transport or system_network
+    boost::system::error_code config_error_;
+    core::dial_engine engine_;
+    core::dial_target target_;
+    // Created on first use: a dial whose first attempt connects at once needs neither.
+    std::optional<boost::asio::steady_timer> timer_;
+    std::optional<boost::asio::steady_timer> keepalive_;
+    attempt_sockets sockets_;
+    std::vector<std::shared_ptr<lookup_ticket>> tickets_;
+    std::size_t answers_ = 0;
+    int outstanding_ = 0;  // child handlers not yet run
+    unsigned timer_generation_ = 0;
+    bool done_ = false;
+    bool completed_ = false;
+    std::optional<boost::asio::cancellation_type> deferred_cancel_;  // emitted inside a hook
+    core::time_point started_at_{};
+    core::time_point finished_at_{};
+    dial_result result_;
+    std::optional<core::attempt_id> winner_;
+    std::optional<core::attempt_id> just_started_;  // for set_timer's settled-connect probe
+    struct deferred_timer {
+        core::time_point at;
+        unsigned generation;
+        core::attempt_id attempt;  // armed when this attempt's completion arrives
+    };
+    std::optional<deferred_timer> deferred_timer_;
+};
+
+}  // namespace happy_dial::detail

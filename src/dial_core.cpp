@@ -1,0 +1,368 @@
+#include <happy_dial/detail/dial_core.hpp>
+#include <happy_dial/detail/lookup_gate.hpp>
+#include <happy_dial/error.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <variant>
+
+namespace happy_dial::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// The dial whose engine this thread is running (the mutex is held): a cancellation signal
+// emitted from inside a hook must not take the mutex again.
+thread_local const dial_core* running_here = nullptr;
+
+struct running_guard {
+    const dial_core* previous;
+    explicit running_guard(const dial_core* d) : previous(running_here) { running_here = d; }
+    ~running_guard() { running_here = previous; }
+    running_guard(const running_guard&) = delete;
+    running_guard& operator=(const running_guard&) = delete;
+};
+
+// The handler of a wait on one of the dial's timers.
+struct timer_completion {
+    using allocator_type = core_allocator<void>;
+    std::shared_ptr<dial_core> core;
+    unsigned generation;
+    bool keepalive;
+
+    void operator()(boost::system::error_code ec) {
+        auto* c = core.get();
+        c->on_timer(std::move(core), generation, keepalive, ec);
+    }
+    allocator_type get_allocator() const noexcept { return allocator_type(*core); }
+};
+
+}  // namespace
+
+void* core_allocate(dial_core& core, std::size_t size, std::size_t align) {
+    return core.allocate(size, align);
+}
+
+void core_deallocate(dial_core& core, void* p, std::size_t size, std::size_t align) noexcept {
+    core.deallocate(p, size, align);
+}
+
+void lookup_ticket::answer(const std::shared_ptr<lookup_ticket>& ticket,
+                           core::resolution_answer result) {
+    std::lock_guard<std::mutex> lock(ticket->gate->mutex);
+    if (!ticket->gate->open || !ticket->target) {
+        return;
+    }
+    // The dial has not released the ticket, so it is not destroyed yet; it may be on its way
+    // (its destructor releases under this mutex), in which case lock() gives nothing.
+    auto dial = ticket->target->weak_from_this().lock();
+    ticket->target = nullptr;
+    auto executor = std::move(ticket->executor);
+    ticket->executor = {};
+    if (dial) {
+        asio::post(executor, [dial = std::move(dial), result = std::move(result)]() mutable {
+            auto* d = dial.get();
+            d->on_answer(std::move(dial), std::move(result));
+        });
+    }
+}
+
+void lookup_ticket::release() {
+    asio::any_io_executor dropped;
+    std::lock_guard<std::mutex> lock(gate->mutex);
+    target = nullptr;
+    dropped.swap(executor);
+}
+
+dial_core::dial_core(asio::any_io_executor io_executor, const dial_options& options)
+    : io_executor_(std::move(io_executor)),
+      options_(options),
+      transport_(options_.transport ? options_.transport.get() : system_network::instance().get()),
+      engine_([&] {
+          auto config = to_engine_config(options_);
+          config_error_ = core::validate(config);
+          return config;
+      }()) {}
+
+dial_core::~dial_core() {
+    release_lookups();
+}
+
+void dial_core::start(dial_request&& request) {
+    self_ptr self = shared_from_this();
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        const auto now = core::clock::now();
+        started_at_ = now;
+        if (config_error_) {
+            finish(config_error_, std::nullopt);
+        } else if (!request.resolve) {
+            engine_.start_with_endpoints(now, request.endpoints);
+        } else {
+            // RFC 8305 §3 decisions (literal shortcut, families, AAAA first) are the engine's:
+            // it answers with start_lookup actions.
+            target_ = core::parse_target(request.host, request.service);
+            engine_.start(now, target_);
+        }
+        run_actions();
+    }
+    leave(std::move(self), lock, false);
+}
+
+void dial_core::on_cancellation_signal(asio::cancellation_type type) {
+    if (running_here == this) {
+        // Emitted from inside a hook this dial is running: applied when the hook returned.
+        deferred_cancel_ = deferred_cancel_ ? (*deferred_cancel_ | type) : type;
+        return;
+    }
+    self_ptr self = shared_from_this();
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        apply_cancel(type);
+    }
+    leave(std::move(self), lock, false);
+}
+
+void dial_core::apply_cancel(asio::cancellation_type type) {
+    if (done_) {
+        return;
+    }
+    // Terminal and total: abort everything (no socket is returned, so nothing the caller can
+    // observe happened). Partial: start nothing new, let running attempts finish.
+    const bool abort_all =
+        (type & (asio::cancellation_type::terminal | asio::cancellation_type::total)) !=
+        asio::cancellation_type::none;
+    engine_.cancel(core::clock::now(),
+                   abort_all ? core::cancel_kind::terminal : core::cancel_kind::partial);
+    run_actions();
+}
+
+void dial_core::on_answer(self_ptr self, core::resolution_answer answer) {
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        if (++answers_ == tickets_.size() && keepalive_) {
+            keepalive_->cancel();
+        }
+        if (!done_) {
+            engine_.on_answer(core::clock::now(), std::move(answer));
+            run_actions();
+        }
+    }
+    leave(std::move(self), lock, true);
+}
+
+void dial_core::on_connect(self_ptr self, core::attempt_id id, boost::system::error_code ec) {
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        --outstanding_;
+        if (!done_) {
+            engine_.on_attempt_result(core::clock::now(), id, ec);
+            run_actions();
+        }
+        if (deferred_timer_ && deferred_timer_->attempt == id) {
+            const auto deferred = *deferred_timer_;
+            deferred_timer_.reset();
+            // The engine still wants that wakeup (no timer action since): arm it now.
+            if (!done_ && deferred.generation == timer_generation_) {
+                arm_timer(deferred.at, deferred.generation);
+            }
+        }
+        if (!(winner_ && *winner_ == id)) {
+            boost::system::error_code ignored;
+            sockets_[id].close(ignored);  // failed, or late after being cancelled
+        }
+    }
+    leave(std::move(self), lock, true);
+}
+
+void dial_core::on_timer(self_ptr self,
+                         unsigned generation,
+                         bool keepalive,
+                         boost::system::error_code ec) {
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        --outstanding_;
+        if (!keepalive && !done_ && !ec && generation == timer_generation_) {
+            engine_.on_timer(core::clock::now());
+            run_actions();
+        }
+    }
+    leave(std::move(self), lock, true);
+}
+
+// Applies a cancellation emitted inside a hook, then completes when the dial is over and no
+// child handler is pending.
+void dial_core::leave(self_ptr self, lock_type& lock, bool inline_allowed) {
+    while (deferred_cancel_) {
+        const auto type = *deferred_cancel_;
+        deferred_cancel_.reset();
+        running_guard running(this);
+        apply_cancel(type);
+    }
+    if (!done_ || completed_ || outstanding_ != 0) {
+        return;
+    }
+    completed_ = true;
+    if (options_.report) {
+        *options_.report = make_dial_report();
+    }
+    dial_result result = std::move(result_);
+    lock.unlock();  // nothing else can reach the dial now: no child handler is pending
+    complete(std::move(self), std::move(result), inline_allowed);
+}
+
+void dial_core::run_actions() {
+    while (auto next = engine_.next_action()) {
+        std::visit([&](const auto& a) { execute(a); }, *next);
+    }
+    just_started_.reset();  // only a set_timer of this same batch may probe that socket
+}
+
+void dial_core::execute(const core::start_lookup& a) {
+    auto flags = options_.resolver_flags;
+    if (target_.port) {
+        flags |= asio::ip::resolver_base::numeric_service;
+    }
+    auto ticket = std::make_shared<lookup_ticket>();
+    ticket->gate =
+        asio::use_service<lookup_gate>(asio::query(io_executor_, asio::execution::context))
+            .shared();
+    ticket->target = this;
+    ticket->executor = io_executor_;
+    tickets_.push_back(ticket);
+    if (!keepalive_) {
+        keep_alive_during_lookups();
+    }
+    transport_->async_lookup(
+        lookup_query{target_.host, target_.service, a.family, flags, io_executor_},
+        [ticket = std::move(ticket)](core::resolution_answer answer) {
+            lookup_ticket::answer(ticket, std::move(answer));
+        });
+}
+
+// A lookup runs off this context and holds no reference to this dial; a pending wait on this
+// timer keeps the dial (and the io_context's work count) alive until the answers are in or
+// the dial ends.
+void dial_core::keep_alive_during_lookups() {
+    keepalive_.emplace(io_executor_);
+    keepalive_->expires_at(asio::steady_timer::time_point::max());
+    ++outstanding_;
+    keepalive_->async_wait(timer_completion{shared_from_this(), 0, true});
+}
+
+void dial_core::execute(const core::start_attempt& a) {
+    auto& socket = sockets_.emplace(io_executor_);
+    boost::system::error_code ec;
+    socket.open(a.target.protocol(), ec);
+    if (!ec && options_.socket_setup) {
+        try {
+            options_.socket_setup(socket, a.target, ec);
+        } catch (...) {
+            ec = error::setup_hook_threw;
+        }
+    }
+    if (ec) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        engine_.on_attempt_result(core::clock::now(), a.id, ec);  // actions queue behind
+        return;
+    }
+    ++outstanding_;
+    transport_->async_connect(socket, a.target, connect_completion(shared_from_this(), a.id));
+    just_started_ = a.id;
+}
+
+void dial_core::execute(const core::cancel_attempt& a) {
+    transport_->cancel_connect(sockets_[a.id]);
+    boost::system::error_code ignored;
+    sockets_[a.id].close(ignored);  // aborts the pending connect and frees the fd now
+}
+
+void dial_core::execute(const core::set_timer& a) {
+    const unsigned generation = ++timer_generation_;  // an earlier wait's handler is stale
+    // The attempt started in this same step already connected or failed (loopback does the
+    // handshake inside connect()): its completion is due at the reactor's next pass and the
+    // engine will decide again then. Arming the timer now would cost a timer syscall, and
+    // cancelling it another scheduler pass, for a wakeup that is almost never needed;
+    // on_connect arms it if the engine still wants it.
+    if (just_started_ && transport_->connect_settled(sockets_[*just_started_])) {
+        deferred_timer_ = deferred_timer{a.at, generation, *just_started_};
+        return;
+    }
+    arm_timer(a.at, generation);
+}
+
+void dial_core::arm_timer(core::time_point at, unsigned generation) {
+    if (!timer_) {
+        timer_.emplace(io_executor_);
+    }
+    timer_->expires_at(at);  // cancels an earlier wait, whose handler then sees a stale gen
+    ++outstanding_;
+    timer_->async_wait(timer_completion{shared_from_this(), generation, false});
+}
+
+void dial_core::execute(const core::cancel_timer&) {
+    ++timer_generation_;
+    if (timer_) {
+        timer_->cancel();
+    }
+}
+
+void dial_core::execute(const core::dial_done& a) {
+    finish(a.error, a.winner);
+}
+
+void dial_core::finish(boost::system::error_code ec, std::optional<core::attempt_id> winner) {
+    done_ = true;
+    finished_at_ = core::clock::now();
+    result_.error = ec;
+    winner_ = winner;
+    if (winner) {
+        result_.endpoint = engine_.trace().attempts[*winner].target;
+        result_.socket.emplace(std::move(sockets_[*winner]));
+    }
+    ++timer_generation_;
+    if (timer_) {
+        timer_->cancel();
+    }
+    if (keepalive_) {
+        keepalive_->cancel();
+    }
+    release_lookups();
+}
+
+void dial_core::release_lookups() {
+    for (auto& ticket : tickets_) {
+        ticket->release();
+    }
+}
+
+dial_report dial_core::make_dial_report() const {
+    if (!engine_.done()) {  // failed before the engine started (bad options)
+        dial_report r;
+        r.error = result_.error;
+        r.elapsed = finished_at_ - started_at_;
+        return r;
+    }
+    return make_report(engine_.trace(), finished_at_, result_.error, winner_);
+}
+
+}  // namespace happy_dial::detail
+
+namespace happy_dial {
+
+void connect_completion::operator()(boost::system::error_code ec) {
+    if (auto core = std::move(core_)) {
+        auto* c = core.get();
+        c->on_connect(std::move(core), id_, ec);
+    }
+}
+
+}  // namespace happy_dial
