@@ -1,19 +1,21 @@
-// libFuzzer target: arbitrary option values and event sequences fed to core::dial_engine, with
-// the engine's contract checked after every event (docs/design.md §3-§5):
+// libFuzzer target: arbitrary option values and event sequences fed to core::dial_engine through
+// testing::engine_driver, stepped by hand: time jumps, wake-ups on time, early, late or
+// spurious, answers (of a query or family-less, with odd and duplicate addresses, errors),
+// reports on running, ended and unknown attempts, cancellations, second starts. The driver's
+// testing::engine_contract checks the engine's contract on every reply (the rules are listed in
+// include/happy_dial/testing/engine_contract.hpp: dense ids, usable targets never started twice,
+// the 10 ms floor, the cap, cancel_attempt and timers, exactly one dial_done and nothing after
+// it, the deadline, the F.29 error, progress, the trace). This file adds:
 //
-//  * validate() accepts exactly the documented ranges and names the bad option's error;
-//  * start_attempt ids are dense; targets are dialable, allowed by the family policy and the
-//    filter, were answered, never tried twice; starts are >= 10 ms apart, never beyond the
-//    concurrency cap, never after a partial cancel, never at or past the deadline;
-//  * cancel_attempt names a running attempt; set_timer asks for a time strictly after now (no
-//    busy loop) and not past the deadline; cancel_timer only cancels an armed timer;
-//  * exactly one dial_done, the last action ever; a winner only as the answer to its success;
-//    when it comes, no attempt runs and no timer is armed; the trace agrees (F.29 error);
-//  * liveness: driven on (timers fired, attempts failed, answers given), the engine finishes.
+//  * validate() accepts exactly the documented ranges and names the bad option's error, and
+//    normalize() clamps the delays;
+//  * liveness: driven on (timers fired, attempts failed, answers given), the engine finishes;
+//  * events after the end are ignored.
 //
 // Any violation aborts, which libFuzzer reports with the input that caused it.
 #include <happy_dial/core/dial_engine.hpp>
 #include <happy_dial/error.hpp>
+#include <happy_dial/testing/engine_driver.hpp>
 
 #include <boost/asio/error.hpp>
 
@@ -107,55 +109,38 @@ error_code fuzz_error(FuzzedDataProvider& in) {
     return in.PickValueInArray(errors);
 }
 
-bool allowed_by_policy(family_preference p, const endpoint& ep) {
-    if (p == family_preference::ipv6_only) {
-        return ep.address().is_v6();
-    }
-    if (p == family_preference::ipv4_only) {
-        return ep.address().is_v4();
-    }
-    return true;
-}
-
 bool in_bounds(duration d, bool zero_ok) {
     return (zero_ok ? d >= duration::zero() : d > duration::zero()) && d <= limits::absurd;
 }
 
-/// Runs one engine and mirrors what its driver is allowed to believe.
+/// Drives one engine by hand through testing::engine_driver, as the input says; the driver's
+/// engine_contract checks every reply.
 class harness {
   public:
-    harness(FuzzedDataProvider& in, engine_config config, std::uint8_t filter_mask)
-        : in_(in), config_(config), filter_mask_(filter_mask), engine_(std::move(config)) {}
+    harness(FuzzedDataProvider& in, engine_config config) : in_(in), driver_(std::move(config)) {
+        // Wake-ups and attempt results come only when the input says so.
+        driver_.manual_timers().unscripted_endpoints(testing::never_answers());
+    }
 
     void run() {
+        testing::start_event start;
         const auto mode = in_.ConsumeIntegralInRange<int>(0, 3);
         if (mode == 0) {
-            std::vector<endpoint> eps(in_.ConsumeIntegralInRange<int>(0, 8));
-            for (auto& e : eps) {
+            start.how = testing::start_event::kind::endpoints;
+            start.endpoints.resize(in_.ConsumeIntegralInRange<std::size_t>(0, 8));
+            for (auto& e : start.endpoints) {
                 e = fuzz_endpoint(in_);
             }
-            remember(eps);
-            start_time_ = now_;
-            engine_.start_with_endpoints(now_, eps);
         } else {
-            std::vector<address_family> families;
+            start.how = testing::start_event::kind::expected;
             if (mode & 1) {
-                families.push_back(address_family::ipv6);
+                start.expected.push_back(address_family::ipv6);
             }
             if (mode & 2 || in_.ConsumeBool()) {
-                families.push_back(address_family::ipv4);
+                start.expected.push_back(address_family::ipv4);
             }
-            for (auto f : families) {
-                outstanding_.insert(f);
-            }
-            start_time_ = now_;
-            engine_.start(now_, families);
         }
-        if (config_.overall_timeout) {
-            deadline_ = *start_time_ + *config_.overall_timeout;
-        }
-        drain(std::nullopt);
-
+        feed(start);
         for (int events = 0; events < 256 && in_.remaining_bytes() > 0; ++events) {
             event();
         }
@@ -166,16 +151,17 @@ class harness {
     void event() {
         switch (in_.ConsumeIntegralInRange<int>(0, 9)) {
             case 0:  // time passes
-                now_ += std::chrono::microseconds(in_.ConsumeIntegralInRange<int>(0, 3'000'000));
+                driver_.advance(
+                    std::chrono::microseconds(in_.ConsumeIntegralInRange<int>(0, 3'000'000)));
                 break;
             case 1:  // the wake-up fires on time
-                if (armed_) {
-                    now_ = std::max(now_, *armed_);
-                    fire_timer();
+                if (const auto at = driver_.contract().armed()) {
+                    driver_.run_until(*at);
+                    feed(testing::timer_event{});
                 }
                 break;
             case 2:  // a spurious, early or late wake-up
-                fire_timer();
+                feed(testing::timer_event{});
                 break;
             case 3:
             case 4: {  // an answer (for a query, or family-less like a range)
@@ -183,188 +169,90 @@ class harness {
                 const auto which = in_.ConsumeIntegralInRange<int>(0, 2);
                 if (which < 2) {
                     a.family = which == 0 ? address_family::ipv6 : address_family::ipv4;
-                    outstanding_.erase(*a.family);
                 }
-                a.endpoints.resize(in_.ConsumeIntegralInRange<int>(0, 6));
+                a.endpoints.resize(in_.ConsumeIntegralInRange<std::size_t>(0, 6));
                 for (auto& e : a.endpoints) {
                     e = fuzz_endpoint(in_);
                 }
                 if (in_.ConsumeIntegralInRange<int>(0, 4) == 0) {
                     a.error = fuzz_error(in_);
                 }
-                remember(a.endpoints);
-                engine_.on_answer(now_, a);
-                drain(std::nullopt);
+                feed(testing::answer_event{a});
                 break;
             }
             case 5:
             case 6: {  // an attempt's outcome: usually a running one, sometimes stale or unknown
                 attempt_id id = in_.ConsumeIntegralInRange<attempt_id>(0, 12);
-                if (!running_.empty() && in_.ConsumeBool()) {
-                    id =
-                        *std::next(running_.begin(),
-                                   in_.ConsumeIntegralInRange<std::size_t>(0, running_.size() - 1));
+                const auto running = driver_.contract().running();
+                if (!running.empty() && in_.ConsumeBool()) {
+                    id = running[in_.ConsumeIntegralInRange<std::size_t>(0, running.size() - 1)];
                 }
                 const bool success = in_.ConsumeBool();
-                report(id, success ? error_code{} : fuzz_error(in_));
+                feed(testing::result_event{id, success ? error_code{} : fuzz_error(in_)});
                 break;
             }
             case 7:
-                cancel(in_.ConsumeBool() ? cancel_kind::terminal : cancel_kind::partial);
+                feed(testing::cancel_event{in_.ConsumeBool() ? cancel_kind::terminal
+                                                             : cancel_kind::partial});
                 break;
-            case 8:  // a second start is ignored
-                engine_.start(now_, {address_family::ipv4});
-                engine_.start_with_endpoints(now_, {fuzz_endpoint(in_)});
-                drain(std::nullopt);
+            case 8: {  // a second start is ignored
+                testing::start_event again;
+                again.how = testing::start_event::kind::expected;
+                again.expected = {address_family::ipv4};
+                feed(again);
+                again.how = testing::start_event::kind::endpoints;
+                again.endpoints = {fuzz_endpoint(in_)};
+                feed(again);
                 break;
+            }
             default:
-                now_ += std::chrono::milliseconds(in_.ConsumeIntegralInRange<int>(0, 30));
+                driver_.advance(std::chrono::milliseconds(in_.ConsumeIntegralInRange<int>(0, 30)));
                 break;
         }
     }
 
-    void fire_timer() {
-        if (armed_ && now_ >= *armed_) {
-            armed_.reset();  // a fired wake-up is spent
+    void feed(const testing::engine_event& e) {
+        driver_.feed(e);
+        if (!driver_.contract().ok()) {
+            std::fprintf(stderr, "engine_fuzz: contract violated:\n%s", driver_.describe().c_str());
+            std::abort();
         }
-        engine_.on_timer(now_);
-        drain(std::nullopt);
-    }
-
-    void report(attempt_id id, error_code ec) {
-        const bool was_running = running_.count(id) > 0;
-        if (was_running) {
-            running_.erase(id);
-        }
-        engine_.on_attempt_result(now_, id, ec);
-        drain(was_running && !ec ? std::optional<attempt_id>(id) : std::nullopt);
-    }
-
-    void cancel(cancel_kind kind) {
-        engine_.cancel(now_, kind);
-        if (kind == cancel_kind::partial && !done_) {
-            partially_cancelled_ = true;
-        }
-        drain(std::nullopt);
     }
 
     // Liveness: keep the dial going the way a network eventually would; it must finish.
     void finish_off() {
-        for (int i = 0; i < 10000 && !done_; ++i) {
-            if (armed_) {
-                now_ = std::max(now_, *armed_);
-                fire_timer();
-            } else if (!running_.empty()) {
-                report(*running_.begin(), boost::asio::error::connection_refused);
-            } else if (!outstanding_.empty()) {
-                const auto f = *outstanding_.begin();
-                outstanding_.erase(f);
-                engine_.on_answer(now_, resolution_answer{f, {}, {}});
-                drain(std::nullopt);
+        const auto& contract = driver_.contract();
+        for (int i = 0; i < 10000 && !driver_.engine().done(); ++i) {
+            if (const auto at = contract.armed()) {
+                driver_.run_until(*at);
+                feed(testing::timer_event{});
+            } else if (const auto running = contract.running(); !running.empty()) {
+                feed(
+                    testing::result_event{running.front(), boost::asio::error::connection_refused});
+            } else if (contract.awaiting(address_family::ipv6)) {
+                feed(testing::answer_event{{address_family::ipv6, {}, {}}});
+            } else if (contract.awaiting(address_family::ipv4)) {
+                feed(testing::answer_event{{address_family::ipv4, {}, {}}});
             } else {
-                // Nothing running, no timer, every answer in: it must have finished.
-                FUZZ_CHECK(done_);
+                break;  // nothing runs, nothing is awaited, no wake-up: the checker said stalled
             }
         }
-        FUZZ_CHECK(done_);
-        FUZZ_CHECK(engine_.done());
-        FUZZ_CHECK(!engine_.next_action());
-        // Events after the end are ignored.
-        engine_.on_timer(now_ + 1h);
-        engine_.cancel(now_, cancel_kind::terminal);
-        engine_.on_attempt_result(now_, 0, {});
-        engine_.on_answer(now_, resolution_answer{address_family::ipv4, {fuzz_endpoint(in_)}, {}});
-        FUZZ_CHECK(!engine_.next_action());
-    }
-
-    void remember(const std::vector<endpoint>& eps) { answered_.insert(eps.begin(), eps.end()); }
-
-    bool filter(const endpoint& ep) const {
-        return ((filter_mask_ >> (ep.address().is_v6() ? 4 : 0)) >> (ep.port() % 4) & 1) == 0;
-    }
-
-    // Takes every queued action and checks it against the contract.
-    void drain(std::optional<attempt_id> just_succeeded) {
-        while (auto a = engine_.next_action()) {
-            FUZZ_CHECK(!done_);  // nothing after dial_done
-            if (auto* s = std::get_if<start_attempt>(&*a)) {
-                FUZZ_CHECK(s->id == starts_);
-                ++starts_;
-                FUZZ_CHECK(is_dialable(s->target));
-                FUZZ_CHECK(allowed_by_policy(config_.preference, s->target));
-                FUZZ_CHECK(!config_.endpoint_filter || filter(s->target));
-                FUZZ_CHECK(answered_.count(s->target) == 1);
-                FUZZ_CHECK(tried_.insert(s->target).second);  // never twice (§4 duplicates)
-                FUZZ_CHECK(!partially_cancelled_);
-                FUZZ_CHECK(!last_start_ || now_ >= *last_start_ + limits::min_attempt_delay);
-                FUZZ_CHECK(!deadline_ || now_ < *deadline_);
-                last_start_ = now_;
-                running_.insert(s->id);
-                FUZZ_CHECK(config_.max_concurrent_attempts == 0 ||
-                           running_.size() <= config_.max_concurrent_attempts);
-            } else if (auto* c = std::get_if<cancel_attempt>(&*a)) {
-                FUZZ_CHECK(running_.erase(c->id) == 1);
-            } else if (auto* t = std::get_if<set_timer>(&*a)) {
-                FUZZ_CHECK(t->at > now_);  // a wake-up at or before now would spin
-                FUZZ_CHECK(!deadline_ || t->at <= *deadline_);
-                armed_ = t->at;
-            } else if (std::get_if<cancel_timer>(&*a)) {
-                FUZZ_CHECK(armed_);
-                armed_.reset();
-            } else {
-                const auto& d = std::get<dial_done>(*a);
-                done_ = true;
-                check_done(d, just_succeeded);
-            }
+        FUZZ_CHECK(driver_.engine().done());
+        // Events after the end are ignored (the checker flags any action).
+        driver_.advance(1h);
+        feed(testing::timer_event{});
+        feed(testing::cancel_event{cancel_kind::terminal});
+        feed(testing::result_event{0, {}});
+        feed(testing::answer_event{{address_family::ipv4, {fuzz_endpoint(in_)}, {}}});
+        driver_.finish();
+        if (!contract.ok()) {
+            std::fprintf(stderr, "engine_fuzz: contract violated:\n%s", driver_.describe().c_str());
+            std::abort();
         }
-    }
-
-    void check_done(const dial_done& d, std::optional<attempt_id> just_succeeded) {
-        FUZZ_CHECK(running_.empty());
-        FUZZ_CHECK(!armed_);
-        const auto& trace = engine_.trace();
-        FUZZ_CHECK(trace.attempts.size() == starts_);
-        for (const auto& r : trace.attempts) {
-            FUZZ_CHECK(r.outcome != attempt_outcome::pending);
-            FUZZ_CHECK(r.ended);
-            FUZZ_CHECK((r.outcome == attempt_outcome::won) == (d.winner && *d.winner == r.id));
-            FUZZ_CHECK(r.outcome == attempt_outcome::won || r.error);
-        }
-        if (d.winner) {
-            FUZZ_CHECK(!d.error);
-            FUZZ_CHECK(just_succeeded && *just_succeeded == *d.winner);
-            return;
-        }
-        FUZZ_CHECK(d.error);
-        if (d.error == boost::asio::error::operation_aborted || d.error == error::timed_out) {
-            return;  // a cancel or the deadline (the first attempt may have failed this way too)
-        }
-        // F.29: the first attempt's error; with none, why no address was left.
-        for (const auto& r : trace.attempts) {
-            if (r.error) {
-                FUZZ_CHECK(d.error == r.error);
-                return;
-            }
-        }
-        FUZZ_CHECK(trace.attempts.empty());
     }
 
     FuzzedDataProvider& in_;
-    engine_config config_;
-    std::uint8_t filter_mask_;
-    dial_engine engine_;
-    time_point now_ = time_point{} + 1h;
-    std::optional<time_point> start_time_;
-    std::optional<time_point> deadline_;
-    std::optional<time_point> armed_;
-    std::optional<time_point> last_start_;
-    std::set<attempt_id> running_;
-    std::set<address_family> outstanding_;
-    std::set<endpoint> answered_;
-    std::set<endpoint> tried_;
-    std::size_t starts_ = 0;
-    bool partially_cancelled_ = false;
-    bool done_ = false;
+    testing::engine_driver driver_;
 };
 
 }  // namespace
@@ -426,7 +314,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             return ok;
         };
     }
-    harness h(in, std::move(config), filter_mask);
+    harness h(in, std::move(config));
     h.run();
     return 0;
 }

@@ -1,18 +1,20 @@
 // Randomized schedules for the sans-I/O dial engine.
 //
-// A small deterministic discrete-event simulator plays the driver: it generates a random
-// scenario (addresses, per-endpoint behaviour, answer timings, engine_config, cancellations),
-// feeds the events to core::dial_engine in time order, carries out the actions it emits (timers,
-// attempts) and checks invariants on every schedule.
+// A generator makes a random scenario (addresses, per-endpoint behaviour, answer timings,
+// engine_config, cancellations, spurious wake-ups, stale and duplicate reports);
+// testing::engine_driver plays it against core::dial_engine with a fake clock, and its
+// testing::engine_contract checks the engine's contract on every event. This file adds the checks
+// that need the scenario's model (RFC 8305 order and timing; see "Simulation" below).
 //
 // Reproduce a failure with the printed seed and schedule number:
 //   HAPPY_DIAL_SEED=<seed> HAPPY_DIAL_SCHEDULE=<n> unit_tests "[random]"
-// (HAPPY_DIAL_SCHEDULE replays that one schedule and prints its full log).
+// (HAPPY_DIAL_SCHEDULE replays that one schedule and prints its scenario and timeline).
 // HAPPY_DIAL_SCHEDULES=<count> changes the number of schedules.
 #include "catch.hpp"
 #include "unit/engine_harness.hpp"
 
 #include <happy_dial/error.hpp>
+#include <happy_dial/testing/engine_driver.hpp>
 
 #include <boost/asio/error.hpp>
 
@@ -27,7 +29,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <vector>
 
 namespace {
@@ -370,31 +371,12 @@ class generator {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Simulator
-
-enum class attempt_state { running, reported, cancelled };
-
-struct sim_attempt {
-    endpoint target;
-    time_point started;
-    behaviour how;
-    attempt_state state = attempt_state::running;
-    time_point ended;
-    error_code reported;         // what the simulator reported (state reported)
-    bool deliver_stale = false;  // after a cancel_attempt, still deliver the result (stale)
-    std::size_t untried_after = 0;
-};
-
-enum class event_kind { answer, result, timer, spurious_timer, cancel, extra_report };
-
-struct event {
-    event(event_kind k, std::size_t i = 0, std::uint64_t g = 0, error_code ec = {})
-        : kind(k), index(i), generation(g), error(ec) {}
-    event_kind kind;
-    std::size_t index;         // answer / attempt / cancel index
-    std::uint64_t generation;  // timer
-    error_code error;          // extra_report
-};
+// Simulation: testing::engine_driver plays the network and the caller (answers, attempts,
+// timers, cancellations, stale and duplicate reports) and its engine_contract checks the
+// engine's contract on every event. What is checked here is the scenario model: the §4 order of
+// every start, the §3 time of the first start, the §5 stagger and failure-starts-next bounds,
+// the winner scripted to connect, success whenever a connecting address was started in time,
+// and every address known before a deadline tried before it (issue 11).
 
 // Counters over all schedules, printed with HAPPY_DIAL_STATS=1 to see what the run covered.
 struct statistics {
@@ -413,14 +395,35 @@ struct start_expectation {
     std::size_t next_index;
 };
 
+struct sim_attempt {
+    endpoint target;
+    time_point started;
+    behaviour how;
+    bool running = true;
+    bool cancelled = false;
+    std::size_t untried_after = 0;
+};
+
+testing::attempt_script script_of(const behaviour& b) {
+    switch (b.kind) {
+        case behaviour_kind::connects:
+            return testing::connects_after(b.after);
+        case behaviour_kind::fails:
+            return testing::fails_after(b.after, b.error);
+        default:
+            return testing::never_answers();
+    }
+}
+
 class simulation {
   public:
-    simulation(std::uint64_t seed, std::ostream* log) : r_{seed}, log_(log) {
+    explicit simulation(std::uint64_t seed) : r_{seed} {
         generator g{r_};
         sc_ = g.make();
     }
 
     std::vector<std::string> run();
+    std::string log() const;
 
   private:
     double ms(time_point tp) const {
@@ -432,47 +435,28 @@ class simulation {
         std::ostringstream os;
         os << "t=" << ms(now_) << "ms: " << what;
         violations_.push_back(os.str());
-        if (log_) {
-            *log_ << "  !! " << os.str() << "\n";
-        }
     }
 
-    void schedule(duration after, event e) {
-        events_.emplace(std::make_tuple(now_ + after, r_.next(), seq_++), e);
-    }
-
-    void print_scenario();
+    void print_scenario(std::ostream& os) const;
     void model_answer(const resolution_answer& a);
+    void model_start(const start_attempt& s);
     std::size_t untried() const {
         return accepted_[0].size() + accepted_[1].size() - started_[0] - started_[1];
     }
-    template <class F>
-    void call(const char* what, F&& f);
-    void handle(const action& a);
-    void dispatch(const event& e);
-    void final_checks();
+    void observe(const testing::driver_step& step);
+    void final_checks(const testing::dial_result& r);
 
     rng r_;
-    std::ostream* log_;
     scenario sc_;
-    std::optional<dial_engine> engine_;
+    std::optional<testing::engine_driver> driver_;
 
     time_point t0_ = test::t(0);
     time_point now_ = t0_;
-    std::map<std::tuple<time_point, std::uint64_t, std::uint64_t>, event> events_;
-    std::uint64_t seq_ = 0;
-
-    std::optional<time_point> live_timer_;
-    std::uint64_t timer_generation_ = 0;
 
     std::vector<sim_attempt> attempts_;
     std::optional<time_point> last_start_;
-    std::size_t cancels_in_batch_ = 0;
-
-    int dial_done_count_ = 0;
     bool done_ = false;
     time_point done_at_;
-    dial_done result_;
 
     bool cancelled_ = false;  // a cancel reached the engine before dial_done
     bool partial_ = false;
@@ -482,12 +466,9 @@ class simulation {
     // The simulator's model of what the engine knows.
     bool engine_expects_[2] = {false, false};
     std::optional<time_point> answered_at_[2];
-    error_code answer_error_[2];
     std::set<endpoint> seen_;
     std::vector<endpoint> accepted_[2];
     std::size_t started_[2] = {0, 0};
-    std::size_t rejected_invalid_ = 0, rejected_family_ = 0, rejected_filter_ = 0;
-    std::size_t answers_delivered_ = 0;
     std::size_t accepted_before_deadline_ = 0;
     std::optional<time_point> first_accept_at_;
     bool first_accept_preferred_ = false;
@@ -497,8 +478,7 @@ class simulation {
     std::vector<std::string> violations_;
 };
 
-void simulation::print_scenario() {
-    auto& os = *log_;
+void simulation::print_scenario(std::ostream& os) const {
     const auto& c = sc_.config;
     os << "config: resolution_delay=" << ms(c.resolution_delay)
        << "ms attempt_delay=" << ms(c.connection_attempt_delay)
@@ -561,44 +541,38 @@ void simulation::print_scenario() {
     }
 }
 
+std::string simulation::log() const {
+    std::ostringstream os;
+    print_scenario(os);
+    if (driver_) {
+        os << driver_->describe();
+    }
+    return os.str();
+}
+
 // Mirrors what dial_engine::accept does with the addresses, to know which are dialable.
 void simulation::model_answer(const resolution_answer& a) {
     const auto pref = preferred_of(sc_.config.preference);
-    ++answers_delivered_;
     if (a.family) {
         if (answered_at_[fam(*a.family)]) {
             ++stats.late_answers;
-        }
-        if (!answered_at_[fam(*a.family)]) {
+        } else {
             answered_at_[fam(*a.family)] = now_;
         }
-        answer_error_[fam(*a.family)] = a.error;
     }
     if (partial_) {
         return;
     }
     for (const auto& ep : a.endpoints) {
-        if (!is_dialable(ep)) {
-            ++rejected_invalid_;
-            continue;
-        }
-        if (!family_allowed(sc_.config.preference, family_of(ep))) {
-            ++rejected_family_;
-            continue;
-        }
-        bool allowed = true;
-        if (sc_.filter_kind != 0) {
+        bool allowed = is_dialable(ep) && family_allowed(sc_.config.preference, family_of(ep));
+        if (allowed && sc_.filter_kind != 0) {
             try {
                 allowed = filter_accepts(sc_.filter_kind, ep);
             } catch (...) {
                 allowed = false;
             }
         }
-        if (!allowed) {
-            ++rejected_filter_;
-            continue;
-        }
-        if (seen_.insert(ep).second) {
+        if (allowed && seen_.insert(ep).second) {
             accepted_[fam(family_of(ep))].push_back(ep);
             const auto& timeout = sc_.config.overall_timeout;
             if (!timeout || now_ < t0_ + *timeout) {
@@ -613,27 +587,101 @@ void simulation::model_answer(const resolution_answer& a) {
     }
 }
 
-template <class F>
-void simulation::call(const char* what, F&& f) {
+// §4 order model: the desired family by the interleaving rule, else the other; within a
+// family, arrival order.
+void simulation::model_start(const start_attempt& s) {
+    const auto pref = preferred_of(sc_.config.preference);
+    const auto oth = other(pref);
+    const std::size_t pref_used = started_[fam(pref)], other_used = started_[fam(oth)];
+    auto f = pref_used < sc_.config.first_address_family_count                    ? pref
+             : other_used < pref_used - sc_.config.first_address_family_count + 1 ? oth
+                                                                                  : pref;
+    if (started_[fam(f)] == accepted_[fam(f)].size()) {
+        f = other(f);
+    }
+    if (started_[fam(f)] == accepted_[fam(f)].size()) {
+        std::ostringstream os;
+        os << "start_attempt of " << s.target << " but no accepted address is untried";
+        violation(os.str());
+    } else if (const auto& expect = accepted_[fam(f)][started_[fam(f)]]; s.target != expect) {
+        std::ostringstream os;
+        os << "start_attempt " << s.target << " but the §4 order says " << expect;
+        violation(os.str());
+    }
+    ++started_[fam(family_of(s.target))];
+    sim_attempt at;
+    at.target = s.target;
+    at.started = now_;
+    if (const auto it = sc_.behaviours.find(s.target); it != sc_.behaviours.end()) {
+        at.how = it->second;
+    }
+    attempts_.push_back(at);
+    last_start_ = now_;
+}
+
+void simulation::observe(const testing::driver_step& step) {
+    now_ = step.at;
+    ++stats.events;
     const bool was_done = done_;
+    bool failure = false;
+    if (const auto* s = std::get_if<testing::start_event>(&step.event)) {
+        if (s->how == testing::start_event::kind::endpoints) {
+            model_answer({std::nullopt, s->endpoints, {}});
+        }
+    } else if (const auto* a = std::get_if<testing::answer_event>(&step.event)) {
+        if (!done_) {
+            model_answer(a->answer);
+        }
+    } else if (const auto* r = std::get_if<testing::result_event>(&step.event)) {
+        if (r->id >= attempts_.size() || !attempts_[r->id].running) {
+            ++(r->id < attempts_.size() && attempts_[r->id].cancelled ? stats.stale_reports
+                                                                      : stats.duplicate_reports);
+        } else if (!done_) {
+            attempts_[r->id].running = false;
+            failure = static_cast<bool>(r->error);
+            if (failure && r_.chance(0.1)) {  // a duplicate report, sometimes claiming success
+                driver_->report_at(
+                    now_ - t0_ + r_.ms(0, 100), r->id, r_.chance(0.5) ? error_code{} : r->error);
+            }
+        }
+    } else if (const auto* c = std::get_if<testing::cancel_event>(&step.event)) {
+        if (!done_) {
+            cancelled_ = true;
+            partial_ = partial_ || c->kind == cancel_kind::partial;
+            ++(c->kind == cancel_kind::partial ? stats.partial_cancels
+               : gave_up_                      ? stats.give_ups
+                                               : stats.terminal_cancels);
+            if (!first_cancel_at_) {
+                first_cancel_at_ = now_;
+            }
+        }
+    }
+
     const std::size_t untried_before = untried();
     const std::size_t starts_before = attempts_.size();
     const auto last_start_before = last_start_;
-    f();
-    auto actions = test::drain(*engine_);
-    if (log_) {
-        *log_ << "t=" << ms(now_) << "ms " << what << " -> " << actions << "\n";
+    std::size_t cancels = 0;
+    for (const auto& a : step.actions) {
+        if (done_) {
+            break;  // the contract checker reports it
+        }
+        if (const auto* s = std::get_if<start_attempt>(&a)) {
+            model_start(*s);
+        } else if (const auto* c = std::get_if<cancel_attempt>(&a)) {
+            ++cancels;
+            if (c->id < attempts_.size()) {
+                attempts_[c->id].running = false;
+                attempts_[c->id].cancelled = true;
+            }
+        } else if (std::holds_alternative<dial_done>(a)) {
+            done_ = true;
+            done_at_ = now_;
+        }
     }
-    if (was_done && !actions.empty()) {
-        violation(std::string("action after dial_done in reply to ") + what);
-        return;
-    }
-    cancels_in_batch_ = 0;
-    for (const auto& a : actions) {
-        handle(a);
-    }
-    // A cancel_attempt without dial_done is a per-attempt timeout: it counts as a failure (§5).
-    if (cancels_in_batch_ > 0 && !done_ && untried_before > 0 && last_start_before && !partial_) {
+    // §5: a failure starts the next attempt at once, >= 10 ms after the previous start; a
+    // cancel_attempt without dial_done is a per-attempt timeout, which counts as a failure.
+    if ((failure || cancels > 0) && !was_done && !done_ && untried_before > 0 &&
+        last_start_before && !partial_) {
         expectations_.push_back(
             {now_, std::max(now_, *last_start_before + limits::min_attempt_delay), starts_before});
     }
@@ -642,203 +690,16 @@ void simulation::call(const char* what, F&& f) {
     }
 }
 
-void simulation::handle(const action& a) {
-    if (done_) {
-        std::ostringstream os;
-        os << "action after dial_done: " << a;
-        violation(os.str());
-        return;
-    }
-    if (const auto* s = std::get_if<start_attempt>(&a)) {
-        if (s->id != attempts_.size()) {
-            violation("start_attempt id not dense: " + std::to_string(s->id));
-        }
-        if (cancelled_) {
-            violation(partial_ ? "start_attempt after a partial cancel"
-                               : "start_attempt after a terminal cancel");
-        }
-        if (last_start_ && now_ < *last_start_ + limits::min_attempt_delay) {
-            violation("start_attempt within 10 ms of the previous one");
-        }
-        // §4 order model: the desired family by the interleaving rule, else the other; within a
-        // family, arrival order.
-        const auto pref = preferred_of(sc_.config.preference);
-        const auto oth = other(pref);
-        const std::size_t pref_used = started_[fam(pref)], other_used = started_[fam(oth)];
-        auto f = pref_used < sc_.config.first_address_family_count                    ? pref
-                 : other_used < pref_used - sc_.config.first_address_family_count + 1 ? oth
-                                                                                      : pref;
-        if (started_[fam(f)] == accepted_[fam(f)].size()) {
-            f = other(f);
-        }
-        if (started_[fam(f)] == accepted_[fam(f)].size()) {
-            std::ostringstream os;
-            os << "start_attempt of " << s->target << " but no accepted address is untried";
-            violation(os.str());
-        } else {
-            const auto& expect = accepted_[fam(f)][started_[fam(f)]];
-            if (s->target != expect) {
-                std::ostringstream os;
-                os << "start_attempt " << s->target << " but the §4 order says " << expect;
-                violation(os.str());
-            }
-        }
-        const auto tf = family_of(s->target);
-        ++started_[fam(tf)];
-        sim_attempt at;
-        at.target = s->target;
-        at.started = now_;
-        const auto it = sc_.behaviours.find(s->target);
-        if (it == sc_.behaviours.end()) {
-            violation("start_attempt of an endpoint never given");
-        } else {
-            at.how = it->second;
-        }
-        attempts_.push_back(at);
-        last_start_ = now_;
-        if (at.how.kind != behaviour_kind::silent) {
-            schedule(at.how.after, {event_kind::result, attempts_.size() - 1});
-        }
-    } else if (const auto* c = std::get_if<cancel_attempt>(&a)) {
-        ++cancels_in_batch_;
-        if (c->id >= attempts_.size() || attempts_[c->id].state != attempt_state::running) {
-            violation("cancel_attempt for an attempt that is not running: " +
-                      std::to_string(c->id));
-            return;
-        }
-        auto& at = attempts_[c->id];
-        at.state = attempt_state::cancelled;
-        at.ended = now_;
-        at.deliver_stale = r_.chance(sc_.stale_probability);
-    } else if (const auto* st = std::get_if<set_timer>(&a)) {
-        if (st->at < now_) {
-            violation("set_timer in the past");
-        }
-        live_timer_ = st->at;
-        ++timer_generation_;
-        schedule(std::max(st->at, now_) - now_, {event_kind::timer, 0, timer_generation_});
-    } else if (std::holds_alternative<cancel_timer>(a)) {
-        live_timer_.reset();
-        ++timer_generation_;
-    } else if (const auto* d = std::get_if<dial_done>(&a)) {
-        ++dial_done_count_;
-        done_ = true;
-        done_at_ = now_;
-        result_ = *d;
-        if (live_timer_) {
-            violation("timer still armed at dial_done");
-        }
-        for (std::size_t i = 0; i < attempts_.size(); ++i) {
-            if (attempts_[i].state == attempt_state::running) {
-                violation("attempt " + std::to_string(i) + " still running at dial_done");
-            }
-        }
-    }
-}
-
-void simulation::dispatch(const event& e) {
-    switch (e.kind) {
-        case event_kind::answer: {
-            const auto& a = sc_.answers[e.index].answer;
-            if (!done_) {
-                model_answer(a);
-            }
-            call("on_answer", [&] { engine_->on_answer(now_, a); });
-            break;
-        }
-        case event_kind::result: {
-            auto& at = attempts_[e.index];
-            const error_code ec =
-                at.how.kind == behaviour_kind::connects ? error_code{} : at.how.error;
-            if (at.state == attempt_state::cancelled) {
-                if (!at.deliver_stale) {
-                    break;  // the driver dropped the result of a cancelled attempt
-                }
-                ++stats.stale_reports;
-                const auto before = engine_->trace().attempts[e.index];
-                call("stale on_attempt_result",
-                     [&] { engine_->on_attempt_result(now_, e.index, ec); });
-                const auto& after = engine_->trace().attempts[e.index];
-                if (after.outcome != before.outcome || after.ended != before.ended) {
-                    violation("a stale report changed the trace");
-                }
-                break;
-            }
-            if (at.state != attempt_state::running) {
-                violation("simulator: result for an attempt already reported");
-                break;
-            }
-            at.state = attempt_state::reported;
-            at.ended = now_;
-            at.reported = ec;
-            const std::size_t untried_before = untried();
-            const std::size_t starts_before = attempts_.size();
-            const auto last_start_before = last_start_;
-            const bool was_done = done_;
-            call(ec ? "on_attempt_result(failed)" : "on_attempt_result(connected)",
-                 [&] { engine_->on_attempt_result(now_, e.index, ec); });
-            if (ec && !was_done && untried_before > 0 && !partial_ && last_start_before) {
-                // §5: a failure starts the next attempt at once, >= 10 ms after the previous.
-                expectations_.push_back(
-                    {now_,
-                     std::max(now_, *last_start_before + limits::min_attempt_delay),
-                     starts_before});
-            }
-            if (ec && r_.chance(0.1)) {  // a duplicate report, sometimes claiming success
-                schedule(
-                    r_.ms(0, 100),
-                    {event_kind::extra_report, e.index, 0, r_.chance(0.5) ? error_code{} : ec});
-            }
-            break;
-        }
-        case event_kind::extra_report:
-            ++stats.duplicate_reports;
-            call("duplicate on_attempt_result",
-                 [&] { engine_->on_attempt_result(now_, e.index, e.error); });
-            break;
-        case event_kind::timer:
-            if (e.generation != timer_generation_ || !live_timer_) {
-                break;  // replaced or cancelled: the driver never calls it
-            }
-            live_timer_.reset();  // fired: spent
-            call("on_timer", [&] { engine_->on_timer(now_); });
-            break;
-        case event_kind::spurious_timer:
-            if (live_timer_ && *live_timer_ <= now_) {
-                break;  // the real wake-up is due now; a spurious call would be the same thing
-            }
-            ++stats.spurious_timers;
-            call("spurious on_timer", [&] { engine_->on_timer(now_); });
-            break;
-        case event_kind::cancel: {
-            const auto kind = sc_.cancels[e.index].kind;
-            if (!done_) {
-                cancelled_ = true;
-                partial_ = partial_ || kind == cancel_kind::partial;
-                ++(kind == cancel_kind::partial ? stats.partial_cancels : stats.terminal_cancels);
-                if (!first_cancel_at_) {
-                    first_cancel_at_ = now_;
-                }
-            }
-            call(kind == cancel_kind::terminal ? "cancel(terminal)" : "cancel(partial)",
-                 [&] { engine_->cancel(now_, kind); });
-            break;
-        }
-    }
-}
-
 std::vector<std::string> simulation::run() {
-    if (log_) {
-        print_scenario();
-    }
     if (validate(sc_.config)) {
         violation("generated config does not validate");
         return violations_;
     }
-    engine_.emplace(sc_.config);
+    driver_.emplace(sc_.config, t0_);
+    auto& d = *driver_;
     {
         // Normalization: delays clamped to the RFC bounds.
-        const auto& c = engine_->config();
+        const auto& c = d.engine().config();
         const auto cad = std::clamp(sc_.config.connection_attempt_delay,
                                     limits::min_attempt_delay,
                                     limits::max_attempt_delay);
@@ -852,180 +713,77 @@ std::vector<std::string> simulation::run() {
             engine_expects_[fam(f)] = true;
         }
     }
-    for (std::size_t i = 0; i < sc_.answers.size(); ++i) {
-        schedule(sc_.answers[i].at, {event_kind::answer, i});
+    d.max_events(max_events)
+        .tie_breaker([this] { return r_.next(); })
+        .report_cancelled([this](attempt_id) { return r_.chance(sc_.stale_probability); })
+        .observe([this](const testing::driver_step& s) { observe(s); });
+    for (const auto& [ep, b] : sc_.behaviours) {
+        d.endpoint(ep, script_of(b));
     }
-    for (std::size_t i = 0; i < sc_.cancels.size(); ++i) {
-        schedule(sc_.cancels[i].at, {event_kind::cancel, i});
+    for (const auto& a : sc_.answers) {
+        d.answer_at(a.at, a.answer);
     }
-    for (auto d : sc_.spurious_timers) {
-        schedule(d, {event_kind::spurious_timer});
+    for (const auto& c : sc_.cancels) {
+        d.cancel_at(c.at, c.kind);
+    }
+    for (auto at : sc_.spurious_timers) {
+        d.wake_at(at);
+        ++stats.spurious_timers;
     }
     if (r_.chance(0.05)) {  // a report for an attempt that never existed
-        schedule(r_.ms(0, 1000), {event_kind::extra_report, 1000, 0, {}});
+        d.report_at(r_.ms(0, 1000), 1000, {});
     }
 
-    if (sc_.with_endpoints) {
-        model_answer({std::nullopt, sc_.initial, {}});
-        call("start_with_endpoints", [&] { engine_->start_with_endpoints(now_, sc_.initial); });
-    } else {
-        call("start", [&] { engine_->start(now_, sc_.expected); });
-    }
-
-    std::size_t processed = 0;
-    for (;;) {
-        while (!events_.empty()) {
-            ++stats.events;
-            if (++processed > max_events) {
-                violation("more than " + std::to_string(max_events) + " events: livelock?");
-                return violations_;
-            }
-            auto it = events_.begin();
-            now_ = std::get<0>(it->first);
-            const event e = it->second;
-            events_.erase(it);
-            dispatch(e);
-        }
-        if (done_) {
-            break;
-        }
-        // Nothing left to happen. Legitimate only while the engine waits for something that
-        // never comes: an answer, or an attempt that never answers.
-        bool waiting = false;
-        for (int f = 0; f < 2; ++f) {
-            waiting = waiting || (engine_expects_[f] && !answered_at_[f]);
-        }
-        for (const auto& at : attempts_) {
-            waiting = waiting || at.state == attempt_state::running;
-        }
-        if (!waiting) {
-            violation("engine stalled: all answers in, nothing running, no timer, not done");
-        }
-        // The caller gives up.
+    testing::start_event start;
+    start.how = sc_.with_endpoints ? testing::start_event::kind::endpoints
+                                   : testing::start_event::kind::expected;
+    start.endpoints = sc_.initial;
+    start.expected = sc_.expected;
+    d.feed(start);
+    d.run();
+    if (!d.engine().done()) {
+        // Nothing left to happen: the engine waits for something that never comes (an answer,
+        // an attempt that never answers; the contract checker flags any other stall). The caller
+        // gives up.
         gave_up_ = true;
-        ++stats.give_ups;
-        cancelled_ = true;
-        if (!first_cancel_at_) {
-            first_cancel_at_ = now_;
-        }
-        call("cancel(terminal) by the caller giving up",
-             [&] { engine_->cancel(now_, cancel_kind::terminal); });
-        if (!done_) {
-            violation("no dial_done after a terminal cancel");
-            break;
-        }
+        d.feed(testing::cancel_event{cancel_kind::terminal});
     }
-    final_checks();
-    return violations_;
+    const auto result = d.finish();
+    final_checks(result);
+    std::vector<std::string> problems = result.violations;
+    problems.insert(problems.end(), violations_.begin(), violations_.end());
+    return problems;
 }
 
-void simulation::final_checks() {
+void simulation::final_checks(const testing::dial_result& r) {
+    if (!r.done) {
+        return;  // the contract checker reports it
+    }
     const auto& c = sc_.config;
-    const auto& tr = engine_->trace();
     std::optional<time_point> deadline;
     if (c.overall_timeout) {
         deadline = t0_ + *c.overall_timeout;
     }
-    auto fail = [this](const std::string& s) {
-        now_ = done_at_;
-        violation(s);
-    };
-
-    if (dial_done_count_ != 1) {
-        fail("dial_done emitted " + std::to_string(dial_done_count_) + " times");
-        return;
-    }
-    if (!engine_->done()) {
-        fail("done() false after dial_done");
-    }
-
-    // The trace agrees with what the simulator saw.
-    if (tr.attempts.size() != attempts_.size()) {
-        fail("trace has " + std::to_string(tr.attempts.size()) + " attempts, simulator saw " +
-             std::to_string(attempts_.size()));
-        return;
-    }
-    if (tr.answers.size() != answers_delivered_) {
-        fail("trace has " + std::to_string(tr.answers.size()) + " answers, simulator delivered " +
-             std::to_string(answers_delivered_));
-    }
-    std::size_t won = 0;
-    for (std::size_t i = 0; i < attempts_.size(); ++i) {
-        const auto& at = attempts_[i];
-        const auto& rec = tr.attempts[i];
-        const std::string who = "attempt " + std::to_string(i) + ": ";
-        if (rec.target != at.target || rec.started != at.started) {
-            fail(who + "trace target/start differ");
-        }
-        if (rec.outcome == attempt_outcome::pending || !rec.ended) {
-            fail(who + "still pending in trace()");
-            continue;
-        }
-        if (*rec.ended != at.ended) {
-            fail(who + "trace end time differs");
-        }
-        if (at.state == attempt_state::reported) {
-            const auto want = at.reported ? attempt_outcome::failed : attempt_outcome::won;
-            if (rec.outcome != want || rec.error != at.reported) {
-                fail(who + "trace outcome " + to_string(rec.outcome) + " for a reported result");
-            }
-        } else if (rec.outcome == attempt_outcome::timed_out) {
-            ++stats.attempt_timeouts;
-            if (!c.attempt_timeout || at.ended != at.started + *c.attempt_timeout ||
-                rec.error != error::attempt_timed_out) {
-                fail(who + "timed out at the wrong time or with the wrong error");
-            }
-        } else if (rec.outcome != attempt_outcome::cancelled ||
-                   rec.error != boost::asio::error::operation_aborted) {
-            fail(who + "cancelled attempt has trace outcome " + to_string(rec.outcome));
-        }
-        if (rec.outcome == attempt_outcome::won) {
-            ++won;
-        }
+    now_ = done_at_;
+    const bool success = !r.outcome.error;
+    ++stats.schedules;
+    stats.attempts += attempts_.size();
+    ++(success                                                    ? stats.success
+       : r.outcome.error == error::timed_out                      ? stats.timed_out
+       : r.outcome.error == boost::asio::error::operation_aborted ? stats.aborted
+                                                                  : stats.exhausted);
+    for (const auto& rec : r.trace.attempts) {
+        stats.attempt_timeouts += rec.outcome == attempt_outcome::timed_out ? 1u : 0u;
     }
 
-    // Success iff a winner names an attempt that was scripted to connect, at start + d.
-    const bool success = !result_.error;
-    if (success != result_.winner.has_value()) {
-        fail("dial_done error and winner disagree");
-    }
-    if (result_.winner) {
-        const auto w = *result_.winner;
-        if (w >= attempts_.size()) {
-            fail("winner names no attempt");
-            return;
+    // The winner was scripted to connect, and did at its start + d.
+    if (r.outcome.winner) {
+        const auto w = *r.outcome.winner;
+        if (w >= attempts_.size() || attempts_[w].how.kind != behaviour_kind::connects) {
+            violation("winner " + std::to_string(w) + " was not scripted to connect");
+        } else if (done_at_ != attempts_[w].started + attempts_[w].how.after) {
+            violation("winner's connect time is not its start + d");
         }
-        const auto& at = attempts_[w];
-        if (at.how.kind != behaviour_kind::connects || at.state != attempt_state::reported) {
-            fail("winner " + std::to_string(w) + " was not scripted to connect");
-        }
-        if (done_at_ != at.started + at.how.after || *tr.attempts[w].ended != done_at_) {
-            fail("winner's connect time is not its start + d");
-        }
-        if (won != 1 || tr.attempts[w].outcome != attempt_outcome::won) {
-            fail("trace does not show exactly the winner as won");
-        }
-    } else if (won != 0) {
-        fail("trace shows a won attempt but the dial failed");
-    }
-
-    // Deadline: never later; a timed_out dial ends exactly at it.
-    if (deadline && done_at_ > *deadline) {
-        fail("dial ended after the overall deadline");
-    }
-    if (result_.error == error::timed_out && (!deadline || done_at_ != *deadline)) {
-        fail("timed_out reported not at the deadline");
-    }
-    if (deadline && done_at_ >= *deadline && !success && result_.error != error::timed_out &&
-        result_.error != boost::asio::error::operation_aborted) {
-        fail("dial failed at the deadline without timed_out");
-    }
-    if (result_.error == boost::asio::error::operation_aborted && !cancelled_) {
-        fail("operation_aborted without a cancellation");
-    }
-    if (cancelled_ && !partial_ && !success && result_.error != error::timed_out &&
-        result_.error != boost::asio::error::operation_aborted) {
-        fail("terminal cancel did not complete with operation_aborted");
     }
 
     // Success guaranteed when a connecting address was started in time and nothing cancelled.
@@ -1035,66 +793,24 @@ void simulation::final_checks() {
             if (at.how.kind == behaviour_kind::connects &&
                 (!deadline || at.started + at.how.after < *deadline) &&
                 (!c.attempt_timeout || at.how.after < *c.attempt_timeout)) {
-                fail("attempt " + std::to_string(i) +
-                     " would connect in time, yet the dial failed: " + result_.error.message());
+                violation(
+                    "attempt " + std::to_string(i) +
+                    " would connect in time, yet the dial failed: " + r.outcome.error.message());
                 break;
             }
-        }
-    }
-
-    const bool exhausted = !success && result_.error != error::timed_out &&
-                           result_.error != boost::asio::error::operation_aborted;
-    ++stats.schedules;
-    stats.attempts += attempts_.size();
-    ++(success                                                  ? stats.success
-       : result_.error == error::timed_out                      ? stats.timed_out
-       : result_.error == boost::asio::error::operation_aborted ? stats.aborted
-                                                                : stats.exhausted);
-    if (exhausted) {
-        // Coverage: a dial that fails on its own tried every known dialable address...
-        if (untried() != 0) {
-            fail("dial failed with " + std::to_string(untried()) +
-                 " known dialable addresses never tried");
-        }
-        // ... after every expected answer was in ...
-        for (int f = 0; f < 2; ++f) {
-            if (engine_expects_[f] && !answered_at_[f]) {
-                fail("dial failed before an expected answer arrived");
-            }
-        }
-        // ... and reports the error of the first attempt started (spec F.29), or why no
-        // address was left.
-        error_code want;
-        if (!attempts_.empty()) {
-            want = tr.attempts[0].error;
-        } else if (rejected_filter_ > 0) {
-            want = error::all_endpoints_filtered;
-        } else if (rejected_family_ > 0) {
-            want = error::family_excluded;
-        } else if (rejected_invalid_ > 0) {
-            want = error::invalid_endpoint;
-        } else {
-            const auto pref = preferred_of(c.preference);
-            want = answer_error_[fam(pref)]          ? answer_error_[fam(pref)]
-                   : answer_error_[fam(other(pref))] ? answer_error_[fam(other(pref))]
-                                                     : make_error_code(error::no_endpoints);
-        }
-        if (result_.error != want) {
-            fail("failure reason '" + result_.error.message() + "', expected '" + want.message() +
-                 "'");
         }
     }
 
     // With a deadline, every address known before it is started before it, spacing permitting
     // (issue 11): an address left untried means the starts ran at the 10 ms floor to the end,
     // so the last one is within 10 ms of the deadline.
-    if (deadline && result_.error == error::timed_out && !cancelled_ &&
+    if (deadline && r.outcome.error == error::timed_out && !cancelled_ &&
         c.max_concurrent_attempts == 0 && accepted_before_deadline_ > attempts_.size()) {
         if (attempts_.empty() || *deadline - attempts_.back().started > limits::min_attempt_delay) {
-            fail(std::to_string(accepted_before_deadline_ - attempts_.size()) +
-                 " address(es) known before the deadline never tried, the last start " +
-                 (attempts_.empty() ? std::string("never")
-                                    : std::to_string(ms(attempts_.back().started)) + "ms"));
+            violation(std::to_string(accepted_before_deadline_ - attempts_.size()) +
+                      " address(es) known before the deadline never tried, the last start " +
+                      (attempts_.empty() ? std::string("never")
+                                         : std::to_string(ms(attempts_.back().started)) + "ms"));
         }
     }
 
@@ -1120,11 +836,11 @@ void simulation::final_checks() {
             (first_cancel_at_ && *first_cancel_at_ <= expect) || (deadline && *deadline <= expect);
         if (!disturbed) {
             if (attempts_.empty()) {
-                fail("no attempt started although an address was accepted at " +
-                     std::to_string(ms(*first_accept_at_)) + "ms");
+                violation("no attempt started although an address was accepted at " +
+                          std::to_string(ms(*first_accept_at_)) + "ms");
             } else if (attempts_[0].started != expect) {
-                fail("first attempt started at " + std::to_string(ms(attempts_[0].started)) +
-                     "ms, expected " + std::to_string(ms(expect)) + "ms");
+                violation("first attempt started at " + std::to_string(ms(attempts_[0].started)) +
+                          "ms, expected " + std::to_string(ms(expect)) + "ms");
             }
         }
     }
@@ -1145,8 +861,8 @@ void simulation::final_checks() {
             ++stats.stagger_checks;
             const bool next_in_time = i + 1 < attempts_.size() && attempts_[i + 1].started <= by;
             if (!next_in_time && !interrupted_by(by)) {
-                fail("attempt " + std::to_string(i) + " left addresses waiting longer than " +
-                     std::to_string(ms(cad)) + "ms");
+                violation("attempt " + std::to_string(i) + " left addresses waiting longer than " +
+                          std::to_string(ms(cad)) + "ms");
             }
         }
     }
@@ -1156,8 +872,8 @@ void simulation::final_checks() {
         const bool next_in_time =
             x.next_index < attempts_.size() && attempts_[x.next_index].started <= x.by;
         if (!next_in_time && !interrupted_by(x.by)) {
-            fail("failure at " + std::to_string(ms(x.at)) + "ms did not start the next by " +
-                 std::to_string(ms(x.by)) + "ms");
+            violation("failure at " + std::to_string(ms(x.at)) + "ms did not start the next by " +
+                      std::to_string(ms(x.by)) + "ms");
         }
     }
 }
@@ -1178,24 +894,17 @@ TEST_CASE("engine: randomized schedules keep every invariant", "[engine][random]
 
     std::size_t failures = 0;
     for (std::size_t n = first; n < first + count; ++n) {
-        const auto s = schedule_seed(seed, n);
-        std::vector<std::string> problems;
-        {
-            simulation sim{s, nullptr};
-            problems = sim.run();
-        }
+        simulation sim{schedule_seed(seed, n)};
+        const std::vector<std::string> problems = sim.run();
         if (problems.empty() && !(only && *only)) {
             continue;
         }
-        // Deterministic: run it again with the log on.
-        std::ostringstream log;
-        simulation{s, &log}.run();
         std::ostringstream msg;
         msg << "HAPPY_DIAL_SEED=" << seed << " HAPPY_DIAL_SCHEDULE=" << n << "\n";
         for (const auto& p : problems) {
             msg << "  " << p << "\n";
         }
-        msg << log.str();
+        msg << sim.log();
         if (problems.empty()) {
             WARN(msg.str());
             continue;

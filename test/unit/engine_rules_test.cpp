@@ -5,11 +5,14 @@
 #include "unit/engine_harness.hpp"
 
 #include <happy_dial/error.hpp>
+#include <happy_dial/testing/engine_driver.hpp>
 
 #include <boost/asio/error.hpp>
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 using namespace happy_dial;
 using namespace happy_dial::test;
@@ -57,6 +60,15 @@ engine_config with_delay(duration d) {
     engine_config c;
     c.connection_attempt_delay = d;
     return c;
+}
+
+// When each attempt of a driven dial started (since the start), and where to.
+std::vector<std::pair<duration, endpoint>> starts(const testing::dial_result& r) {
+    std::vector<std::pair<duration, endpoint>> out;
+    for (const auto& a : r.trace.attempts) {
+        out.emplace_back(a.started - r.trace.started, a.target);
+    }
+    return out;
 }
 
 std::size_t count_set_timers(const seq& actions) {
@@ -374,27 +386,28 @@ TEST_CASE("§4: duplicate addresses are removed", "[engine]") {
 }
 
 TEST_CASE("§4 spec B.12: the whole list is raced (3 dead v6 + 3 v4, only v4#3 works)", "[engine]") {
-    dial_engine e{{}};
-    e.start(t(0), both);
-    e.on_answer(t(0), aaaa({v6_1, v6_2, v6_3}));
-    CHECK(drain(e) == seq{start_attempt{0, v6_1}, set_timer{t(250)}});
-    e.on_answer(t(1), a({v4_1, v4_2, v4_3}));
-    CHECK(drain(e).empty());
-    e.on_timer(t(250));
-    CHECK(drain(e) == seq{start_attempt{1, v4_1}, set_timer{t(500)}});
-    e.on_attempt_result(t(400), 1, aerr::connection_refused);  // v4#1 refused
-    CHECK(drain(e) == seq{start_attempt{2, v6_2}, set_timer{t(650)}});
-    e.on_timer(t(650));
-    CHECK(drain(e) == seq{start_attempt{3, v4_2}, set_timer{t(900)}});
-    e.on_attempt_result(t(700), 3, aerr::connection_refused);  // v4#2 refused
-    CHECK(drain(e) == seq{start_attempt{4, v6_3}, set_timer{t(950)}});
-    e.on_timer(t(950));
-    CHECK(drain(e) == seq{start_attempt{5, v4_3}});
-    e.on_attempt_result(t(980), 5, {});
-    CHECK(drain(e) == seq{cancel_attempt{0}, cancel_attempt{2}, cancel_attempt{4}, won_by(5)});
-    REQUIRE(e.trace().attempts.size() == 6);
-    CHECK(e.trace().attempts[5].target == v4_3);
-    CHECK(e.trace().attempts[5].outcome == attempt_outcome::won);
+    testing::engine_driver d;
+    d.answer(address_family::ipv6, {v6_1, v6_2, v6_3});
+    d.answer(address_family::ipv4, {v4_1, v4_2, v4_3}, 1ms);
+    d.unscripted_endpoints(testing::never_answers());  // the IPv6 ones are dead
+    d.endpoint(v4_1, testing::fails_after(150ms));     // refused at 400 ms
+    d.endpoint(v4_2, testing::fails_after(50ms));      // refused at 700 ms
+    d.endpoint(v4_3, testing::connects_after(30ms));   // connects at 980 ms
+    const auto r = d.dial("example.test", "443");
+    INFO(d.describe());
+    CHECK(r.violations.empty());
+    // Each refusal starts the next attempt at once; otherwise one start every 250 ms.
+    CHECK(starts(r) == std::vector<std::pair<duration, endpoint>>{{0ms, v6_1},
+                                                                  {250ms, v4_1},
+                                                                  {400ms, v6_2},
+                                                                  {650ms, v4_2},
+                                                                  {700ms, v6_3},
+                                                                  {950ms, v4_3}});
+    CHECK(r.winner() == v4_3);
+    CHECK(r.elapsed == 980ms);
+    for (attempt_id dead : {0u, 2u, 4u}) {
+        CHECK(r.trace.attempts[dead].outcome == attempt_outcome::cancelled);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -774,21 +787,19 @@ TEST_CASE(
         engine_config c = with_delay(300ms);
         c.overall_timeout = 2s;
         c.first_address_family_count = 7;
-        dial_engine e{c};
-        e.start_with_endpoints(t(0), list);
-        CHECK(drain(e) == seq{start_attempt{0, list[0]}, set_timer{t(250)}});
-        for (attempt_id i = 1; i < 7; ++i) {
-            e.on_timer(t(250 * static_cast<long long>(i)));
-            CHECK(drain(e) == seq{start_attempt{i, list[i]},
-                                  set_timer{t(250 * static_cast<long long>(i + 1))}});
+        testing::engine_driver d{c};
+        d.unscripted_endpoints(testing::never_answers());  // the IPv6 ones are dead
+        d.endpoint(v4_1, testing::connects_after(50ms));
+        const auto r = d.dial_endpoints(list);
+        INFO(d.describe());
+        CHECK(r.violations.empty());
+        std::vector<std::pair<duration, endpoint>> expected;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            expected.emplace_back(250ms * static_cast<int>(i), list[i]);
         }
-        e.on_timer(t(1750));
-        CHECK(drain(e) == seq{start_attempt{7, v4_1}, set_timer{t(2000)}});
-        e.on_attempt_result(t(1800), 7, {});
-        const auto done = drain(e);
-        REQUIRE(done.size() == 9);
-        CHECK(done[7] == action{cancel_timer{}});
-        CHECK(done[8] == won_by(7));
+        CHECK(starts(r) == expected);  // v4 at 1750 ms
+        CHECK(r.winner() == v4_1);
+        CHECK(r.elapsed == 1800ms);
     }
 }
 
