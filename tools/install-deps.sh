@@ -9,6 +9,7 @@ packages=(
   libboost1.81-dev     # Asio 1.26 (1.74, Debian's default, lacks cancellation slots and deferred)
   catch2               # 2.13, with Catch.cmake for catch_discover_tests
   libbenchmark-dev     # Google Benchmark for bench/
+  pkgconf              # pkg-config, for the consumer test of the installed happy_dial.pc
   iproute2             # ip netns for the scenario suite
   nftables             # per-address black hole / refuse / counters in namespaces
   iptables             # ip(6)tables NFQUEUE for the scenario suite's SYN queue (per-address latency)
