@@ -49,33 +49,6 @@ void core_deallocate(dial_core& core, void* p, std::size_t size, std::size_t ali
     core.deallocate(p, size, align);
 }
 
-void lookup_ticket::answer(const std::shared_ptr<lookup_ticket>& ticket,
-                           core::resolution_answer result) {
-    std::lock_guard<std::mutex> lock(ticket->gate->mutex);
-    if (!ticket->gate->open || !ticket->target) {
-        return;
-    }
-    // The dial has not released the ticket, so it is not destroyed yet; it may be on its way
-    // (its destructor releases under this mutex), in which case lock() gives nothing.
-    auto dial = ticket->target->weak_from_this().lock();
-    ticket->target = nullptr;
-    auto executor = std::move(ticket->executor);
-    ticket->executor = {};
-    if (dial) {
-        asio::post(executor, [dial = std::move(dial), result = std::move(result)]() mutable {
-            auto* d = dial.get();
-            d->on_answer(std::move(dial), std::move(result));
-        });
-    }
-}
-
-void lookup_ticket::release() {
-    asio::any_io_executor dropped;
-    std::lock_guard<std::mutex> lock(gate->mutex);
-    target = nullptr;
-    dropped.swap(executor);
-}
-
 dial_core::dial_core(asio::any_io_executor io_executor, const dial_options& options)
     : io_executor_(std::move(io_executor)),
       options_(options),

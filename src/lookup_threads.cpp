@@ -33,8 +33,8 @@ void work(const std::shared_ptr<lookup_threads::state>& s) {
                 break;
             }
             ++s->idle;
-            const bool woken = s->wake.wait_for(
-                lock, idle_exit, [&] { return !s->jobs.empty() || s->stopping; });
+            const bool woken =
+                s->wake.wait_for(lock, idle_exit, [&] { return !s->jobs.empty() || s->stopping; });
             --s->idle;
             if (!woken) {
                 break;

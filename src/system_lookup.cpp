@@ -1,18 +1,17 @@
+#include <happy_dial/core/target.hpp>
 #include <happy_dial/detail/lookup_threads.hpp>
 #include <happy_dial/detail/system_lookup.hpp>
-#include <happy_dial/core/target.hpp>
 #include <happy_dial/error.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <array>
 #include <cctype>
 #include <cerrno>
 #include <memory>
-
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 

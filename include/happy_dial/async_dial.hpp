@@ -24,8 +24,8 @@ namespace happy_dial {
 
 /// Completion signature of the operations that hand back a new socket on `Executor`.
 template <class Executor>
-using basic_dial_signature =
-    void(boost::system::error_code, boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>);
+using basic_dial_signature = void(boost::system::error_code,
+                                  boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>);
 /// Completion signature of async_dial on an any_io_executor or an execution context.
 using dial_signature = basic_dial_signature<boost::asio::any_io_executor>;
 /// Completion signature of the operations that fill a caller's socket (like asio::async_connect).
@@ -142,8 +142,8 @@ class initiate_connect {
 /// executor; the associated allocator allocates the operation's state and its intermediate
 /// operations. The default completion token is the executor's default.
 template <executor_type Executor,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_dial(const Executor& executor,
                 std::string_view host,
                 std::string_view service,
@@ -158,8 +158,8 @@ auto async_dial(const Executor& executor,
 
 /// async_dial() with the default dial_options.
 template <executor_type Executor,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_dial(const Executor& executor,
                 std::string_view host,
                 std::string_view service,
@@ -173,8 +173,8 @@ auto async_dial(const Executor& executor,
 /// duplicates and non-unicast endpoints are skipped. Completion and cancellation as above.
 template <executor_type Executor,
           endpoint_range Range,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_dial(const Executor& executor,
                 const Range& endpoints,
                 const dial_options& options,
@@ -189,8 +189,8 @@ auto async_dial(const Executor& executor,
 /// async_dial() over endpoints with the default dial_options.
 template <executor_type Executor,
           endpoint_range Range,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_dial_signature<Executor>)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_dial(const Executor& executor,
                 const Range& endpoints,
                 CompletionToken&& token = boost::asio::default_completion_token_t<Executor>()) {
@@ -215,8 +215,8 @@ requires(sizeof...(Args) >= 1) auto async_dial(Context& context, Args&&... args)
 /// @par Per-operation cancellation
 /// As async_dial(). `socket` must outlive the operation and not be used while it runs.
 template <class Executor,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
                    std::string_view host,
                    std::string_view service,
@@ -231,8 +231,8 @@ auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& so
 
 /// async_connect() with the default dial_options.
 template <class Executor,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
                    std::string_view host,
                    std::string_view service,
@@ -244,8 +244,8 @@ auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& so
 /// Drop-in for `asio::async_connect(socket, endpoints, token)` with RFC 8305 racing.
 template <class Executor,
           endpoint_range Range,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
                    const Range& endpoints,
                    const dial_options& options,
@@ -260,8 +260,8 @@ auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& so
 /// async_connect() over endpoints with the default dial_options.
 template <class Executor,
           endpoint_range Range,
-          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature) CompletionToken =
-              boost::asio::default_completion_token_t<Executor>>
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(connect_signature)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
 auto async_connect(boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
                    const Range& endpoints,
                    CompletionToken&& token = boost::asio::default_completion_token_t<Executor>()) {

@@ -11,7 +11,6 @@
 #include <boost/system/system_error.hpp>
 
 #include <string_view>
-
 #include <unistd.h>
 
 namespace happy_dial {

@@ -1,12 +1,10 @@
-#include <happy_dial/detail/system_lookup.hpp>
-#include <happy_dial/error.hpp>
 #include <happy_dial/testing/mock_network.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/socket_base.hpp>
 
+// The script, the knobs and the records; the steps are in mock_network_steps.cpp.
 namespace happy_dial::testing {
 
 namespace asio = boost::asio;
@@ -77,7 +75,49 @@ void mock_network::endpoint(const std::string& address,
 
 dial_options mock_network::options(dial_options base) {
     base.transport = shared_from_this();
+    std::weak_ptr<mock_network> weak = shared_from_this();
+    base.socket_setup = [weak, own = std::move(base.socket_setup)](tcp::socket& socket,
+                                                                   const tcp::endpoint& target,
+                                                                   boost::system::error_code& ec) {
+        if (auto self = weak.lock()) {
+            std::unique_lock<std::mutex> lock(self->mutex_);
+            const auto index = self->hooks_++;
+            if (self->fail_hook_ && self->fail_hook_->at == index) {
+                ec = self->fail_hook_->error;
+                self->fired_ = true;
+                return;
+            }
+        }
+        if (own) {
+            own(socket, target, ec);
+        }
+    };
     return base;
+}
+
+void mock_network::fail_lookup(std::size_t n, boost::system::error_code error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail_lookup_ = fault{n, error};
+}
+
+void mock_network::fail_connect(std::size_t n, boost::system::error_code error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail_connect_ = fault{n, error};
+}
+
+void mock_network::fail_hook(std::size_t n, boost::system::error_code error) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fail_hook_ = fault{n, error};
+}
+
+void mock_network::freeze_at(std::size_t n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    freeze_at_ = n;
+}
+
+void mock_network::on_step(std::function<void(const step_info&)> callback) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    on_step_ = std::move(callback);
 }
 
 std::vector<connect_record> mock_network::connects() const {
@@ -95,105 +135,42 @@ std::size_t mock_network::pending_connects() const {
     return pending_.size();
 }
 
-void mock_network::async_lookup(const lookup_query& query, answer_handler done) {
-    scripted_answer script{{}, {}, asio::error::host_not_found, false};
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        lookups_.push_back({query.host, query.family, std::chrono::steady_clock::now()});
-        if (auto it = answers_.find({query.host, query.family}); it != answers_.end()) {
-            script = it->second;
-        }
-    }
-    if (script.never) {
-        return;  // dropping `done` is how a lost answer looks to the dial
-    }
-    core::resolution_answer answer{query.family, {}, script.error};
-    // Service names resolve as getaddrinfo resolves them (issue 11: std::stoul threw out of
-    // async_dial for "https"); an unknown one fails the lookup like the real network's.
-    if (const auto port = detail::service_port(query.service)) {
-        for (const auto& a : script.addresses) {
-            answer.endpoints.emplace_back(asio::ip::make_address(a), *port);
-        }
-    } else {
-        answer.error = error::invalid_service;
-    }
-    auto timer = std::make_shared<asio::steady_timer>(executor_, script.delay);
-    timer->async_wait([timer, done = std::move(done), answer = std::move(answer)](
-                          boost::system::error_code) mutable { done(std::move(answer)); });
+std::size_t mock_network::hooks() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return hooks_;
 }
 
-tcp::endpoint mock_network::listener_for(const tcp::endpoint& target) {
+std::size_t mock_network::steps() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return steps_;
+}
+
+bool mock_network::fired() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fired_;
+}
+
+void mock_network::release_withheld() {
+    std::vector<connect_completion> connects;
+    std::vector<std::function<void()>> lookups;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& [socket, pending] : pending_) {
+            connects.push_back(std::move(pending.withheld));
+        }
+        lookups.swap(withheld_lookups_);
+    }
+    connects.clear();  // dropped outside the lock: a dial may go with them
+    for (auto& f : lookups) {
+        f();
+    }
+}
+
+tcp::endpoint mock_network::listener_for(const tcp::endpoint& target) const {
     if (target.address().is_v6() && listener_v6_) {
         return listener_v6_->local_endpoint();
     }
     return listener_v4_ ? listener_v4_->local_endpoint() : listener_v6_->local_endpoint();
-}
-
-void mock_network::async_connect(tcp::socket& socket,
-                                 const tcp::endpoint& target,
-                                 connect_completion done) {
-    scripted_endpoint script;
-    auto timer = std::make_shared<asio::steady_timer>(socket.get_executor());
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        connects_.push_back({target, std::chrono::steady_clock::now()});
-        if (auto it = endpoints_.find(target); it != endpoints_.end()) {
-            script = it->second;
-        }
-        pending_[&socket] = timer;
-    }
-    if (script.how == behaviour::never) {
-        timer->expires_at(asio::steady_timer::time_point::max());
-    } else {
-        timer->expires_after(script.delay);
-    }
-    auto self = shared_from_this();
-    timer->async_wait([self, timer, &socket, target, script, done = std::move(done)](
-                          boost::system::error_code ec) mutable {
-        {
-            std::lock_guard<std::mutex> lock(self->mutex_);
-            self->pending_.erase(&socket);
-        }
-        if (ec) {
-            done(asio::error::operation_aborted);
-        } else if (script.how == behaviour::refuses) {
-            done(asio::error::connection_refused);
-        } else if (script.how == behaviour::unreachable) {
-            done(asio::error::host_unreachable);
-        } else {
-            self->reach_listener(socket, target, std::move(done));
-        }
-    });
-}
-
-// A "connects" endpoint: hand the attempt a real connection to the kit's own listener.
-void mock_network::reach_listener(tcp::socket& socket,
-                                  const tcp::endpoint& target,
-                                  connect_completion done) {
-    const auto listener = listener_for(target);
-    boost::system::error_code ec;
-    if (socket.local_endpoint(ec).protocol() != listener.protocol() || ec) {
-        socket.close(ec);
-        socket.open(listener.protocol(), ec);
-        if (ec) {
-            asio::post(socket.get_executor(), [done = std::move(done), ec]() mutable { done(ec); });
-            return;
-        }
-    }
-    socket.async_connect(listener, std::move(done));
-}
-
-void mock_network::cancel_connect(tcp::socket& socket) {
-    std::shared_ptr<asio::steady_timer> timer;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (auto it = pending_.find(&socket); it != pending_.end()) {
-            timer = it->second;
-        }
-    }
-    if (timer) {
-        timer->cancel();
-    }
 }
 
 }  // namespace happy_dial::testing

@@ -19,7 +19,10 @@ int main() {
     options.timeout = std::chrono::seconds(10);
     boost::system::error_code result = asio::error::would_block;
     asio::ip::tcp::endpoint peer;
-    happy_dial::async_dial(ctx, "127.0.0.1", port, options,
+    happy_dial::async_dial(ctx,
+                           "127.0.0.1",
+                           port,
+                           options,
                            [&](boost::system::error_code ec, asio::ip::tcp::socket socket) {
                                result = ec;
                                if (!ec) {

@@ -6,13 +6,14 @@
 // the winner's, every connect handed back, and the io_context running out of work (no timer or
 // other operation left behind). Under ASan, LeakSanitizer checks that nothing leaked.
 #include "catch.hpp"
-#include "fault/fault_network.hpp"
 #include "op/loopback.hpp"
 
 #include <happy_dial/happy_dial.hpp>
+#include <happy_dial/testing/mock_network.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -30,8 +31,16 @@ using namespace happy_dial;
 using namespace happy_dial::test;
 using namespace std::chrono_literals;
 using core::address_family;
+using std::chrono::milliseconds;
+using testing::behaviour;
+using testing::mock_network;
 
 namespace {
+
+// The errors the matrix injects: distinct from every scripted one, so a test can tell them apart.
+const boost::system::error_code injected_connect_error = asio::error::network_unreachable;
+const boost::system::error_code injected_setup_error = asio::error::access_denied;
+const boost::system::error_code injected_lookup_error = asio::error::host_not_found_try_again;
 
 enum class fault_kind {
     none,
@@ -110,7 +119,7 @@ struct outcome {
     dial_report report;
     bool fired = false;  // the fault was injected
     bool late = false;   // ... at a stale step: the dial's outcome was already decided
-    std::vector<fault_network::connect_record> connects;
+    std::vector<testing::connect_record> connects;
     std::vector<address_family> lookup_families;
 };
 
@@ -190,9 +199,9 @@ class matrix {
         {
             asio::io_context ctx;
             asio::steady_timer warm(ctx);  // creates the reactor: its fds are the baseline's
-            auto net = fault_network::create(ctx.get_executor(), listener_.endpoint());
+            auto net = mock_network::create(ctx.get_executor());  // with its own listeners
             for (const auto& a : sc_.answers) {
-                net->answer(a.family, a.addresses, a.delay);
+                net->answer("svc.test", a.family, a.addresses, a.delay);
             }
             std::vector<tcp::endpoint> range;
             for (const auto& e : sc_.endpoints) {
@@ -204,22 +213,22 @@ class matrix {
             tcp::socket caller_socket(ctx);
             switch (kind) {
                 case fault_kind::connect_error:
-                    net->fail_connect = n;
+                    net->fail_connect(n, injected_connect_error);
                     break;
                 case fault_kind::setup_error:
-                    net->fail_hook = n;
+                    net->fail_hook(n, injected_setup_error);
                     break;
                 case fault_kind::resolver_error:
-                    net->fail_lookup = n;
+                    net->fail_lookup(n, injected_lookup_error);
                     break;
                 case fault_kind::deadline:
-                    net->freeze_at = n;
+                    net->freeze_at(n);
                     break;
                 case fault_kind::cancel_terminal:
                 case fault_kind::cancel_partial:
                 case fault_kind::stop_restart:
                 case fault_kind::stop_destroy:
-                    net->on_step = [&, kind, n](const step_info& step) {
+                    net->on_step([&, kind, n](const testing::step_info& step) {
                         if (step.index != n) {
                             return;
                         }
@@ -232,7 +241,7 @@ class matrix {
                         } else {
                             ctx.stop();
                         }
-                    };
+                    });
                     break;
                 case fault_kind::none:
                     break;
@@ -316,7 +325,7 @@ class matrix {
                     CHECK(w.outcome == attempt_outcome::won);
                     out.winner = w.endpoint;
                     const auto& s = which == api::dial ? *returned : caller_socket;
-                    CHECK(s.remote_endpoint() == listener_.endpoint());
+                    CHECK(s.remote_endpoint() == net->listener_for(w.endpoint));
                 } else {
                     CHECK_FALSE(out.report.winner);
                 }
@@ -328,7 +337,7 @@ class matrix {
             out.connects = net->connects();
             out.lookup_families = lookup_families(options);
             net->release_withheld();
-            net->on_step = nullptr;
+            net->on_step(nullptr);
         }
         // Everything the dial opened is closed, whether it completed or was destroyed.
         CHECK(open_fd_count() == fds_before);
@@ -473,7 +482,6 @@ class matrix {
     }
 
     scenario sc_;
-    accepting_listener listener_{loopback_v4};
     outcome ref_base_, ref_deadline_;
     matrix_stats stats_;
 };

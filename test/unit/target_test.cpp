@@ -76,9 +76,10 @@ TEST_CASE("§3: the engine asks for AAAA then A, only for families the policy al
     }
 }
 
-TEST_CASE("§3: a literal with a numeric port is dialled at once, with a service name only its "
-          "family is looked up",
-          "[engine][target]") {
+TEST_CASE(
+    "§3: a literal with a numeric port is dialled at once, with a service name only its "
+    "family is looked up",
+    "[engine][target]") {
     dial_engine literal{{}};
     literal.start(t(0), parse_target("[2001:db8::1]", "443"));
     CHECK(drain(literal) == seq{start_attempt{0, ep("2001:db8::1")}});

@@ -45,7 +45,7 @@ measure() {  # prints the median, min and max user+sys seconds of compiling $1
 }
 text() { size -A "$work/$1.o" | awk '$1 ~ /^\.text/ {s += $2} END {print s}'; }
 
-echo "compile cost, $(date -u +%F), $(nproc) cores, $(g++ --version | head -1), commit $(git rev-parse --short HEAD), include=$include, $runs runs"
+echo "compile cost, $(date -u +%F), $(nproc) cores, $(g++ --version | head -1), commit $(git -C "$include" rev-parse --short HEAD), include=$include, $runs runs"
 read -r em emin emax <<<"$(measure empty)"
 read -r pm pmin pmax <<<"$(measure plain)"
 read -r dm dmin dmax <<<"$(measure dial)"

@@ -13,10 +13,10 @@ namespace happy_dial::core {
 
 /// A host and service, checked. Pure: no lookup, no clock, no socket.
 struct dial_target {
-    std::string host;                                  ///< without the brackets of "[v6]"
-    std::string service;                               ///< as given
-    std::optional<unsigned short> port;                ///< set when the service is numeric
-    std::optional<boost::asio::ip::address> literal;   ///< set when the host is an IP literal
+    std::string host;                                 ///< without the brackets of "[v6]"
+    std::string service;                              ///< as given
+    std::optional<unsigned short> port;               ///< set when the service is numeric
+    std::optional<boost::asio::ip::address> literal;  ///< set when the host is an IP literal
     error_code error;  ///< empty_host, invalid_host or invalid_service; the rest is then unset
 
     /// An IP literal with a numeric port: nothing to look up (RFC 8305 §3 does not apply).

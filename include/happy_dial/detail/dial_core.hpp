@@ -28,16 +28,16 @@ struct lookup_ticket;
 
 /// What to dial: a host and service to resolve, or a list of endpoints.
 struct dial_request {
-    std::string host;                                                   ///< unparsed
-    std::string service;                                                ///< unparsed
+    std::string host;                                                 ///< unparsed
+    std::string service;                                              ///< unparsed
     core::small_vector<boost::asio::ip::tcp::endpoint, 2> endpoints;  ///< when !resolve
     bool resolve = true;  ///< host and service (true) or endpoints (false)
 };
 
 /// The outcome handed to the operation template when the dial is over.
 struct dial_result {
-    boost::system::error_code error;          ///< empty on success
-    boost::asio::ip::tcp::endpoint endpoint;  ///< the winner's remote endpoint
+    boost::system::error_code error;                     ///< empty on success
+    boost::asio::ip::tcp::endpoint endpoint;             ///< the winner's remote endpoint
     std::optional<boost::asio::ip::tcp::socket> socket;  ///< the winner's socket
 };
 

@@ -28,15 +28,17 @@ using dial_allocator_t = boost::asio::associated_allocator_t<Handler>;
 template <class Handler, class Finisher>
 class dial_op final : public dial_core {
     using io_executor_type = boost::asio::any_io_executor;
-    using handler_executor_type =
-        boost::asio::associated_executor_t<Handler, io_executor_type>;
+    using handler_executor_type = boost::asio::associated_executor_t<Handler, io_executor_type>;
     using handler_allocator_type = dial_allocator_t<Handler>;
     static constexpr bool default_allocator =
         std::is_same_v<handler_allocator_type, std::allocator<void>>;
 
   public:
     template <class H>
-    dial_op(io_executor_type io_executor, H&& handler, Finisher finisher, const dial_options& options)
+    dial_op(io_executor_type io_executor,
+            H&& handler,
+            Finisher finisher,
+            const dial_options& options)
         : dial_core(std::move(io_executor), options),
           handler_(std::forward<H>(handler)),
           finisher_(std::move(finisher)) {

@@ -1,0 +1,37 @@
+#include <happy_dial/detail/dial_core.hpp>
+#include <happy_dial/detail/lookup_gate.hpp>
+
+#include <boost/asio/post.hpp>
+
+namespace happy_dial::detail {
+
+namespace asio = boost::asio;
+
+void lookup_ticket::answer(const std::shared_ptr<lookup_ticket>& ticket,
+                           core::resolution_answer result) {
+    std::lock_guard<std::mutex> lock(ticket->gate->mutex);
+    if (!ticket->gate->open || !ticket->target) {
+        return;
+    }
+    // The dial has not released the ticket, so it is not destroyed yet; it may be on its way
+    // (its destructor releases under this mutex), in which case lock() gives nothing.
+    auto dial = ticket->target->weak_from_this().lock();
+    ticket->target = nullptr;
+    auto executor = std::move(ticket->executor);
+    ticket->executor = {};
+    if (dial) {
+        asio::post(executor, [dial = std::move(dial), result = std::move(result)]() mutable {
+            auto* d = dial.get();
+            d->on_answer(std::move(dial), std::move(result));
+        });
+    }
+}
+
+void lookup_ticket::release() {
+    asio::any_io_executor dropped;
+    std::lock_guard<std::mutex> lock(gate->mutex);
+    target = nullptr;
+    dropped.swap(executor);
+}
+
+}  // namespace happy_dial::detail
