@@ -12,7 +12,7 @@ cmake --build "$build" -j"$(nproc)" --target bench_dial >/dev/null
 out="$build/bench-repeat"
 rm -rf "$out" && mkdir -p "$out"
 for i in $(seq "$runs"); do
-  "$build/bench/bench_dial" --benchmark_filter='healthy|allocations/(1|2)$' \
+  "$build/bench/bench_dial" --benchmark_filter='healthy|allocations/(1|2)/' \
     --benchmark_out="$out/run$i.json" --benchmark_out_format=json >/dev/null
 done
 python3 - "$out" "$runs" <<'PY'
