@@ -1,4 +1,6 @@
 // engine_contract, the end of the dial: dial_done, each reply's settling, and the trace.
+#include "contract_text.hpp"
+
 #include <happy_dial/error.hpp>
 #include <happy_dial/testing/engine_contract.hpp>
 
@@ -14,27 +16,9 @@ namespace {
 using core::address_family;
 using core::duration;
 using core::time_point;
-
-std::size_t index(address_family f) noexcept {
-    return static_cast<std::size_t>(f);
-}
-
-std::string ms(duration d) {
-    std::ostringstream os;
-    os << std::chrono::duration<double, std::milli>(d).count() << "ms";
-    return os.str();
-}
-
-template <class T>
-std::string text(const T& x) {
-    std::ostringstream os;
-    os << x;
-    return os.str();
-}
-
-std::string text(const core::error_code& ec) {
-    return ec ? "'" + ec.message() + "'" : std::string("no error");
-}
+using detail::index;
+using detail::ms;
+using detail::text;
 
 }  // namespace
 
