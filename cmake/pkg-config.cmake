@@ -24,6 +24,12 @@ else()
   set(PC_BOOST_NOTE "it is in the compiler's default search path")
 endif()
 
+# A static libhappy_dial built with the c-ares backend needs -lcares on the consumer's link line.
+set(_hd_static_cares "")
+if(HAPPY_DIAL_HAS_CARES AND NOT BUILD_SHARED_LIBS)
+  set(_hd_static_cares " -lcares")
+endif()
+
 set(PC_PREFIX "@CMAKE_INSTALL_PREFIX@")  # filled in by the install step
 foreach(_hd_kind LIBDIR INCLUDEDIR)
   if(IS_ABSOLUTE "${CMAKE_INSTALL_${_hd_kind}}")
@@ -49,7 +55,7 @@ happy_dial_pkg_config(happy_dial
   "RFC 8305 (Happy Eyeballs v2) TCP connections for Boost.Asio (C++20)"
   ""
   "-I\${includedir}${_hd_boost_cflags} -pthread"
-  "-L\${libdir} -lhappy_dial -pthread")
+  "-L\${libdir} -lhappy_dial${_hd_static_cares} -pthread")
 happy_dial_pkg_config(happy_dial_testing
   "happy_dial's test kit: scripted networks for tests of code that uses happy_dial"
   "happy_dial = ${PROJECT_VERSION}"

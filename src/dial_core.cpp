@@ -213,11 +213,20 @@ void dial_core::execute(const core::start_lookup& a) {
     if (!keepalive_) {
         keep_alive_during_lookups();
     }
-    transport_->async_lookup(
-        lookup_query{target_.host, target_.service, a.family, flags, io_executor_},
-        [ticket = std::move(ticket)](core::resolution_answer answer) {
-            lookup_ticket::answer(ticket, std::move(answer));
-        });
+    lookup_query query{target_.host, target_.service, a.family, flags, io_executor_};
+    if (!options_.transport) {  // the real network: which resolver, once per dial
+        if (!resolver_) {
+            resolver_ = effective_resolver(asio::query(io_executor_, asio::execution::context),
+                                           options_.resolver);
+        }
+        query.resolver = resolver_->backend;
+    } else {
+        query.resolver = options_.resolver;
+    }
+    query.cancellation = ticket->cancel.slot();
+    transport_->async_lookup(query, [ticket = std::move(ticket)](core::resolution_answer answer) {
+        lookup_ticket::answer(ticket, std::move(answer));
+    });
 }
 
 // A lookup runs off this context and holds no reference to this dial; a pending wait on this
@@ -324,7 +333,9 @@ dial_report dial_core::make_dial_report() const {
         r.elapsed = finished_at_ - started_at_;
         return r;
     }
-    return make_report(engine_.trace(), finished_at_, result_.error, winner_);
+    auto report = make_report(engine_.trace(), finished_at_, result_.error, winner_);
+    report.resolver = resolver_;
+    return report;
 }
 
 }  // namespace happy_dial::detail

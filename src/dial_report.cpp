@@ -12,8 +12,12 @@ dial_report make_report(const core::dial_trace& trace,
     report.elapsed = finished - trace.started;
     report.answers.reserve(trace.answers.size());
     for (const auto& a : trace.answers) {
-        report.answers.push_back(
-            {a.family, a.at - trace.started, a.addresses, a.accepted, a.error});
+        report.answers.push_back({a.family,
+                                  a.at - trace.started,
+                                  a.addresses,
+                                  a.accepted,
+                                  a.error,
+                                  a.ttl.count() >= 0 ? std::optional(a.ttl) : std::nullopt});
     }
     report.attempts.reserve(trace.attempts.size());
     for (const auto& a : trace.attempts) {

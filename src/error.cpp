@@ -32,11 +32,22 @@ class category final : public boost::system::error_category {
             case error::empty_host:
                 return "host name is empty";
             case error::invalid_host:
-                return "host name is too long or holds invalid characters";
+                return "host name is too long, has an empty or over-long label, or holds invalid "
+                       "characters";
             case error::invalid_service:
                 return "service is not a known name or a port in 1..65535";
             case error::setup_hook_threw:
                 return "socket setup hook threw an exception";
+            case error::dns_timed_out:
+                return "DNS query timed out";
+            case error::dns_server_failure:
+                return "DNS server failure (SERVFAIL)";
+            case error::dns_refused:
+                return "DNS server refused the query";
+            case error::dns_bad_response:
+                return "malformed DNS response";
+            case error::resolver_unavailable:
+                return "resolver backend not built into this library";
         }
         return "unknown happy_dial error";
     }

@@ -20,6 +20,7 @@ struct lookup_threads::state {
     std::deque<std::function<void()>> jobs;
     std::size_t threads = 0;
     std::size_t idle = 0;
+    std::size_t max_threads = default_max_threads;
     bool stopping = false;
 };
 
@@ -29,7 +30,7 @@ void work(const std::shared_ptr<lookup_threads::state>& s) {
     std::unique_lock<std::mutex> lock(s->mutex);
     for (;;) {
         if (s->jobs.empty()) {
-            if (s->stopping) {
+            if (s->stopping || s->threads > s->max_threads) {  // over a lowered bound: leave
                 break;
             }
             ++s->idle;
@@ -70,7 +71,7 @@ void lookup_threads::submit(std::function<void()> job) {
         state_->wake.notify_one();
         return;
     }
-    if (state_->threads < max_threads) {
+    if (state_->threads < state_->max_threads) {
         ++state_->threads;
         lock.unlock();
         try {
@@ -86,6 +87,11 @@ void lookup_threads::submit(std::function<void()> job) {
 std::size_t lookup_threads::threads() const {
     std::lock_guard<std::mutex> lock(state_->mutex);
     return state_->threads;
+}
+
+void lookup_threads::set_max_threads(std::size_t bound) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    state_->max_threads = bound == 0 ? 1 : bound;
 }
 
 void lookup_threads::shutdown() {

@@ -18,7 +18,6 @@ void lookup_ticket::answer(const std::shared_ptr<lookup_ticket>& ticket,
     auto dial = ticket->target->weak_from_this().lock();
     ticket->target = nullptr;
     auto executor = std::move(ticket->executor);
-    ticket->executor = {};
     if (dial) {
         asio::post(executor, [dial = std::move(dial), result = std::move(result)]() mutable {
             auto* d = dial.get();
@@ -29,9 +28,16 @@ void lookup_ticket::answer(const std::shared_ptr<lookup_ticket>& ticket,
 
 void lookup_ticket::release() {
     asio::any_io_executor dropped;
-    std::lock_guard<std::mutex> lock(gate->mutex);
-    target = nullptr;
-    dropped.swap(executor);
+    bool pending = false;
+    {
+        std::lock_guard<std::mutex> lock(gate->mutex);
+        pending = target != nullptr;
+        target = nullptr;
+        dropped.swap(executor);
+    }
+    if (pending) {
+        cancel.emit(asio::cancellation_type::terminal);
+    }
 }
 
 }  // namespace happy_dial::detail

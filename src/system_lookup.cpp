@@ -11,9 +11,13 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <netdb.h>
+#include <string>
 #include <sys/socket.h>
+#include <vector>
 
 namespace happy_dial::detail {
 namespace {
@@ -83,16 +87,74 @@ core::resolution_answer resolve(const lookup_query& query) {
     return answer;
 }
 
+// Identical lookups in flight on one context (same host, service, family and flags) share
+// one getaddrinfo call: a burst of dials to one name costs one thread, not one per dial.
+class shared_lookups final : public asio::execution_context::service {
+  public:
+    using key_type = shared_lookups;
+    inline static asio::execution_context::id id;
+
+    struct state {
+        std::mutex mutex;
+        std::map<std::string, std::vector<dial_transport::answer_handler>> waiting;
+    };
+
+    explicit shared_lookups(asio::execution_context& context)
+        : asio::execution_context::service(context), state_(std::make_shared<state>()) {}
+
+    // Shared with the lookup threads, which may outlive the context.
+    const std::shared_ptr<state>& shared() const noexcept { return state_; }
+
+  private:
+    void shutdown() override {}
+    std::shared_ptr<state> state_;
+};
+
+std::string key_of(const lookup_query& query) {
+    std::string key = query.host;
+    key += '\0';
+    key += query.service;
+    key += query.family == core::address_family::ipv6 ? "\0"
+                                                        "6"
+                                                      : "\0"
+                                                        "4";
+    key += std::to_string(static_cast<int>(query.flags));
+    return key;
+}
+
 }  // namespace
 
 void system_lookup(asio::execution_context& context,
                    lookup_query query,
                    dial_transport::answer_handler done) {
+    const auto& shared = asio::use_service<shared_lookups>(context).shared();
+    auto key = key_of(query);
+    {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        auto [it, first] = shared->waiting.try_emplace(key);
+        it->second.push_back(std::move(done));
+        if (!first) {
+            return;  // the call in flight answers this one too
+        }
+    }
     // The executor stays here: a lookup thread must not hold (or destroy) an executor of a
     // context that may be gone by the time getaddrinfo returns.
     query.executor = {};
+    query.cancellation = {};
     asio::use_service<lookup_threads>(context).submit(
-        [query = std::move(query), done = std::move(done)] { done(resolve(query)); });
+        [shared, key = std::move(key), query = std::move(query)] {
+            const auto answer = resolve(query);
+            std::vector<dial_transport::answer_handler> waiting;
+            {
+                std::lock_guard<std::mutex> lock(shared->mutex);
+                auto it = shared->waiting.find(key);
+                waiting.swap(it->second);
+                shared->waiting.erase(it);
+            }
+            for (auto& waiter : waiting) {
+                waiter(answer);
+            }
+        });
 }
 
 std::optional<unsigned short> service_port(std::string_view service) {

@@ -10,6 +10,7 @@ tools/install-deps.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DHAPPY_DIAL_BUILD_BENCHMARKS="${HAPPY_DIAL_BUILD_BENCHMARKS:-ON}" \
   -DHAPPY_DIAL_SANITIZE="${HAPPY_DIAL_SANITIZE:-}" \
-  -DHAPPY_DIAL_WERROR="${HAPPY_DIAL_WERROR:-ON}" >/dev/null
+  -DHAPPY_DIAL_WERROR="${HAPPY_DIAL_WERROR:-ON}" \
+  -DHAPPY_DIAL_WITH_CARES="${HAPPY_DIAL_WITH_CARES:-ON}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j"$(nproc)" --timeout 300

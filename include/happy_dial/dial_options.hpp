@@ -3,6 +3,7 @@
 
 #include <happy_dial/core/engine_config.hpp>
 #include <happy_dial/core/types.hpp>
+#include <happy_dial/resolver.hpp>
 
 #include <boost/asio/ip/resolver_base.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -52,6 +53,9 @@ struct dial_options {
     /// default sets no flag: AI_ADDRCONFIG would hide loopback-only families and V4MAPPED would
     /// turn IPv4 answers into IPv6 ones.
     boost::asio::ip::resolver_base::flags resolver_flags{};
+    /// Which resolver answers the lookups (docs/resolvers.md). automatic = the I/O context's
+    /// choice (configure_resolvers), by default c-ares when it answers as getaddrinfo would.
+    resolver_backend resolver = resolver_backend::automatic;
     /// When set, filled with the dial's attempt and answer records before the completion
     /// handler runs (on success and on failure). Must outlive the operation.
     dial_report* report = nullptr;

@@ -3,6 +3,7 @@
 
 #include <happy_dial/core/trace.hpp>
 #include <happy_dial/core/types.hpp>
+#include <happy_dial/resolver.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
@@ -33,6 +34,7 @@ struct answer_report {
     std::size_t addresses = 0;             ///< addresses in the answer
     std::size_t accepted = 0;         ///< of those, new and allowed (not filtered, not excluded)
     boost::system::error_code error;  ///< the lookup's error (empty for a positive answer)
+    std::optional<std::chrono::seconds> ttl{};  ///< smallest TTL of the records (c-ares only)
 };
 
 /// The record of one dial, available on success and on failure.
@@ -42,6 +44,9 @@ struct dial_report {
     std::chrono::nanoseconds elapsed{};    ///< from the start of the dial to its completion
     std::vector<answer_report> answers;    ///< every resolution answer, in arrival order
     std::vector<attempt_report> attempts;  ///< every attempt, in start order
+    /// The resolver that answered the lookups and why it was chosen; empty when the dial
+    /// looked nothing up or its transport is not the system network.
+    std::optional<resolver_choice> resolver{};
 };
 
 /// Converts the engine's trace into a report (times relative to the trace's start).

@@ -32,12 +32,25 @@ enum class error {
     invalid_family_count,
     /// The host name is empty.
     empty_host,
-    /// The host name is longer than 253 bytes or holds characters no host name can hold.
+    /// The host name is longer than 253 bytes, has an empty label or one over 63 bytes, or holds
+    /// characters no host name can hold (non-ASCII names must be IDNA-encoded first).
     invalid_host,
     /// The service is empty, an unknown service name, or a port outside 1..65535.
     invalid_service,
     /// The socket setup hook threw an exception (reported for that attempt).
     setup_hook_threw,
+    /// The DNS servers did not answer in time (the c-ares backend; getaddrinfo reports a timeout
+    /// and a server failure alike, as asio::error::host_not_found_try_again).
+    dns_timed_out,
+    /// The DNS server answered SERVFAIL (RFC 1035 §4.1.1 RCODE 2).
+    dns_server_failure,
+    /// The DNS server refused the query (RCODE 5).
+    dns_refused,
+    /// The DNS answer was malformed or could not be parsed.
+    dns_bad_response,
+    /// The resolver backend asked for is not built into this library (c-ares needs
+    /// libc-ares-dev at build time).
+    resolver_unavailable,
 };
 
 /// The category of happy_dial::error; its name is "happy_dial".

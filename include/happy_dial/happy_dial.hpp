@@ -6,4 +6,6 @@
 #include <happy_dial/dial_options.hpp>
 #include <happy_dial/dial_report.hpp>
 #include <happy_dial/dialer.hpp>
+#include <happy_dial/dns_query.hpp>
 #include <happy_dial/error.hpp>
+#include <happy_dial/resolver.hpp>

@@ -4,8 +4,10 @@
 
 #include <happy_dial/core/dial_engine.hpp>
 #include <happy_dial/detail/core_allocator.hpp>
+#include <happy_dial/resolver.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/resolver_base.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
@@ -23,6 +25,13 @@ struct lookup_query {
     core::address_family family;                    ///< ipv6 = AAAA query, ipv4 = A query
     boost::asio::ip::resolver_base::flags flags{};  ///< getaddrinfo flags
     boost::asio::any_io_executor executor;          ///< the dial's I/O executor
+    /// Which resolver system_network uses (automatic: the context's choice). Other transports
+    /// may ignore it.
+    resolver_backend resolver = resolver_backend::automatic;
+    /// Emitted (terminal) when the dial no longer wants the answer. A resolver that can stop
+    /// the lookup does, and calls `done` with asio::error::operation_aborted; one that cannot
+    /// ignores it. Unconnected when nothing will be emitted.
+    boost::asio::cancellation_slot cancellation{};
 };
 
 /// The completion of one connect: call it exactly once with the outcome (empty: connected),
@@ -90,13 +99,14 @@ class dial_transport {
     virtual bool connect_settled(boost::asio::ip::tcp::socket& socket) noexcept;
 };
 
-/// The real network: getaddrinfo on the execution context's lookup threads, TCP connects.
+/// The real network: lookups by the query's resolver backend (system: getaddrinfo on the
+/// execution context's lookup threads; c-ares: on the I/O executor), TCP connects.
 class system_network final : public dial_transport {
   public:
     /// The one instance; it holds no state.
     static const std::shared_ptr<system_network>& instance();
 
-    /// Runs getaddrinfo for one family on the lookup threads of the query's execution context.
+    /// Resolves one family with the query's resolver backend (docs/resolvers.md).
     void async_lookup(const lookup_query& query, answer_handler done) override;
     /// `socket.async_connect(target, done)`.
     void async_connect(boost::asio::ip::tcp::socket& socket,

@@ -108,15 +108,16 @@ void dial_engine::on_answer(time_point now, resolution_answer answer) {
     if (!started_ || finished_) {
         return;
     }
-    accept(now, answer.family, answer.endpoints, answer.error);
+    accept(now, answer.family, answer.endpoints, answer.error, answer.ttl);
     step(now);
 }
 
 void dial_engine::accept(time_point now,
                          std::optional<address_family> family,
                          std::span<const endpoint> endpoints,
-                         error_code error) {
-    answer_record record{family, now, endpoints.size(), 0, error};
+                         error_code error,
+                         std::chrono::seconds ttl) {
+    answer_record record{family, now, endpoints.size(), 0, error, ttl};
     if (family) {
         answered_[index(*family)] = true;
         answer_error_[index(*family)] = error;

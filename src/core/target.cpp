@@ -6,6 +6,30 @@
 
 namespace happy_dial::core {
 
+namespace {
+
+// RFC 1035 §2.3.4 / RFC 1123 §2.1: labels of 1..63 bytes; one trailing dot (a fully qualified
+// name) is allowed. Both backends would otherwise disagree: glibc rejects some of these with
+// EAI_NONAME, c-ares with ARES_EBADNAME.
+bool labels_ok(std::string_view name) {
+    if (!name.empty() && name.back() == '.') {
+        name.remove_suffix(1);
+    }
+    while (true) {
+        const auto dot = name.find('.');
+        const auto label = name.substr(0, dot);
+        if (label.empty() || label.size() > 63) {
+            return false;
+        }
+        if (dot == std::string_view::npos) {
+            return true;
+        }
+        name.remove_prefix(dot + 1);
+    }
+}
+
+}  // namespace
+
 error_code check_host(std::string_view host) {
     if (host.empty()) {
         return error::empty_host;
@@ -17,8 +41,12 @@ error_code check_host(std::string_view host) {
         const auto c = static_cast<unsigned char>(ch);
         const bool ok = std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == ':' || c == '%';
         if (!ok) {
-            return error::invalid_host;
+            return error::invalid_host;  // also every non-ASCII byte: IDNA encoding is the caller's
         }
+    }
+    // An IPv6 literal (with ':', maybe a "%scope") has no labels.
+    if (host.find(':') == std::string_view::npos && !labels_ok(host)) {
+        return error::invalid_host;
     }
     return {};
 }

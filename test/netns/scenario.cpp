@@ -115,7 +115,8 @@ std::string outcome::describe() const {
            << (q.type == dns_server::type_aaaa ? "AAAA"
                : q.type == dns_server::type_a  ? "A"
                                                : std::to_string(q.type))
-           << " " << q.name << " at " << fixed(offset_ms(q.at, started)) << " ms\n";
+           << " " << q.name << " over " << to_string(q.transport) << " at "
+           << fixed(offset_ms(q.at, started)) << " ms: " << to_string(q.outcome) << "\n";
     }
     return os.str();
 }

@@ -41,6 +41,25 @@ TEST_CASE("target: bad input gets its own error, nothing else is set", "[target]
     CHECK(parse_target("[]", "443").error == error::empty_host);
     CHECK(parse_target("bad host", "443").error == error::invalid_host);
     CHECK(parse_target(std::string(254, 'a'), "443").error == error::invalid_host);
+}
+
+TEST_CASE("target: host names follow RFC 1035 label rules (issue 13)", "[target]") {
+    const auto label63 = std::string(63, 'a');
+    CHECK_FALSE(parse_target(label63 + ".example", "443").error);
+    CHECK_FALSE(parse_target("example.com.", "443").error);  // fully qualified
+    CHECK(parse_target(label63 + "a.example", "443").error == error::invalid_host);
+    CHECK(parse_target("a..example", "443").error == error::invalid_host);
+    CHECK(parse_target(".example", "443").error == error::invalid_host);
+    CHECK(parse_target("example..", "443").error == error::invalid_host);
+    CHECK(parse_target(".", "443").error == error::invalid_host);
+    CHECK(parse_target("b\xc3\xbc"
+                       "cher.example",
+                       "443")
+              .error == error::invalid_host);                // IDNA first
+    CHECK_FALSE(parse_target("fe80::1%eth0", "443").error);  // literals have no labels
+}
+
+TEST_CASE("target: bad service input", "[target]") {
     CHECK(parse_target("example.com", "").error == error::invalid_service);
     CHECK(parse_target("example.com", "0").error == error::invalid_service);
     const auto big = parse_target("example.com", "65536");

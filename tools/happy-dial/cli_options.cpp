@@ -25,6 +25,8 @@ std::string usage() {
 Connects to HOST:PORT the RFC 8305 (Happy Eyeballs v2) way and reports the winner.
 
 options (defaults are RFC 8305's):
+  --resolver auto|system|c-ares
+                            who resolves HOST (auto: c-ares when it answers as getaddrinfo)
   --resolution-delay MS     wait for AAAA after A answered first (50)
   --attempt-delay MS        stagger between connection attempts (250; clamped to 10..2000)
   --prefer ipv6|ipv4        family tried first (ipv6)
@@ -110,6 +112,21 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
                 cmd.options.family = family_preference::prefer_ipv4;
             } else {
                 error = "--prefer takes ipv6 or ipv4, not '" + *v + "'";
+                return std::nullopt;
+            }
+        } else if (arg == "--resolver") {
+            auto v = value();
+            if (!v) {
+                return std::nullopt;
+            }
+            if (*v == "auto") {
+                cmd.options.resolver = resolver_backend::automatic;
+            } else if (*v == "system") {
+                cmd.options.resolver = resolver_backend::system;
+            } else if (*v == "c-ares") {
+                cmd.options.resolver = resolver_backend::c_ares;
+            } else {
+                error = "--resolver takes auto, system or c-ares, not '" + *v + "'";
                 return std::nullopt;
             }
         } else if (arg == "--resolution-delay") {

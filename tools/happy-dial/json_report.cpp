@@ -84,6 +84,12 @@ void write_json(std::ostream& os,
         os << "  \"winner\": null,\n";
     }
     os << "  \"elapsed_ms\": " << number(to_ms(report.elapsed)) << ",\n";
+    if (report.resolver) {
+        os << "  \"resolver\": {\"backend\": " << json_string(to_string(report.resolver->backend))
+           << ", \"reason\": " << json_string(report.resolver->reason) << "},\n";
+    } else {
+        os << "  \"resolver\": null,\n";
+    }
     os << "  \"answers\": [";
     for (std::size_t i = 0; i < report.answers.size(); ++i) {
         const auto& a = report.answers[i];
@@ -91,7 +97,9 @@ void write_json(std::ostream& os,
            << (a.family ? json_string(*a.family == address_family::ipv6 ? "AAAA" : "A")
                         : std::string("null"))
            << ", \"at_ms\": " << number(to_ms(a.at)) << ", \"addresses\": " << a.addresses
-           << ", \"accepted\": " << a.accepted << ", \"error\": " << error_object(a.error) << "}";
+           << ", \"accepted\": " << a.accepted
+           << ", \"ttl_s\": " << (a.ttl ? std::to_string(a.ttl->count()) : std::string("null"))
+           << ", \"error\": " << error_object(a.error) << "}";
     }
     os << (report.answers.empty() ? "" : "\n  ") << "],\n";
     os << "  \"attempts\": [";

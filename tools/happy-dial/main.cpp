@@ -79,6 +79,10 @@ int report_dial(const command& cmd, const dial_report& report) {
     }
     if (cmd.trace) {
         std::cout << "happy-dial " << cmd.host << " " << cmd.port << "\n";
+        if (report.resolver) {
+            std::cout << "resolver: " << to_string(report.resolver->backend) << " ("
+                      << report.resolver->reason << ")\n";
+        }
         draw_timeline(std::cout, rows_for(report), to_ms(report.elapsed));
     }
     if (code == connected) {

@@ -8,6 +8,7 @@
 #include <happy_dial/core/trace.hpp>
 #include <happy_dial/core/types.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
@@ -24,6 +25,10 @@ struct resolution_answer {
     std::optional<address_family> family;
     std::vector<endpoint> endpoints;  ///< the addresses, in the resolver's order
     error_code error;                 ///< the lookup's error; empty for positive and NODATA
+    /// The smallest TTL of the answer's records, for callers that cache; negative when the
+    /// resolver does not know it (getaddrinfo). A plain value, not an optional: GCC 12 flags an
+    /// optional here as maybe-uninitialized inside the test kit's variants.
+    std::chrono::seconds ttl{-1};
 };
 
 /// Decides which address to try when, what to cancel, when to stop and which error to report.
@@ -86,7 +91,8 @@ class dial_engine {
     void accept(time_point now,
                 std::optional<address_family> family,
                 std::span<const endpoint> endpoints,
-                error_code error);
+                error_code error,
+                std::chrono::seconds ttl = std::chrono::seconds(-1));
     void step(time_point now);
     void start_due_attempts(time_point now);
     void expire_attempts(time_point now);

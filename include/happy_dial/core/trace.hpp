@@ -3,6 +3,7 @@
 
 #include <happy_dial/core/types.hpp>
 
+#include <chrono>
 #include <optional>
 
 namespace happy_dial::core {
@@ -32,10 +33,11 @@ struct attempt_record {
 struct answer_record {
     /// The query this answer completes; empty for endpoints given directly (ranges, literals).
     std::optional<address_family> family;
-    time_point at;              ///< when it arrived
-    std::size_t addresses = 0;  ///< addresses in the answer
-    std::size_t accepted = 0;   ///< of those, new, valid, allowed by family policy and filter
-    error_code error;           ///< the lookup's error, if any
+    time_point at;                 ///< when it arrived
+    std::size_t addresses = 0;     ///< addresses in the answer
+    std::size_t accepted = 0;      ///< of those, new, valid, allowed by family policy and filter
+    error_code error;              ///< the lookup's error, if any
+    std::chrono::seconds ttl{-1};  ///< the answer's smallest TTL; negative: unknown
 };
 
 /// The whole story of a dial.

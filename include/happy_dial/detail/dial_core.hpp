@@ -127,6 +127,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     std::optional<boost::asio::steady_timer> keepalive_;
     attempt_sockets sockets_;
     std::vector<std::shared_ptr<lookup_ticket>> tickets_;
+    std::optional<resolver_choice> resolver_;  // decided at the first lookup
     std::size_t answers_ = 0;
     int outstanding_ = 0;  // child handlers not yet run
     unsigned timer_generation_ = 0;

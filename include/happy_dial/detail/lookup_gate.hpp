@@ -4,6 +4,7 @@
 #include <happy_dial/core/dial_engine.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/execution_context.hpp>
 
 #include <memory>
@@ -50,6 +51,8 @@ struct lookup_ticket {
     /// destroys an executor of a dead context).
     dial_core* target = nullptr;
     boost::asio::any_io_executor executor;  ///< guarded by gate->mutex, as `target`
+    /// Emitted by the dial when it gives up on the answer (a resolver that can cancel does).
+    boost::asio::cancellation_signal cancel;
 
     /// Called by a lookup, from any thread: posts the answer to its dial if it still waits.
     static void answer(const std::shared_ptr<lookup_ticket>& ticket,
