@@ -76,6 +76,10 @@ TEST_CASE("cli: every dial option has a flag", "[cli]") {
     CHECK(cmd->trace);
     CHECK(parse({"-6", "h", "1"})->options.family == family_preference::ipv6_only);
     CHECK(parse({"-4", "h", "1"})->options.family == family_preference::ipv4_only);
+    CHECK(parse({"h", "1"})->options.resolver == resolver_backend::automatic);
+    CHECK(parse({"--resolver", "system", "h", "1"})->options.resolver == resolver_backend::system);
+    CHECK(parse({"--resolver", "c-ares", "h", "1"})->options.resolver == resolver_backend::c_ares);
+    CHECK(parse({"--resolver", "auto", "h", "1"})->options.resolver == resolver_backend::automatic);
 }
 
 TEST_CASE("cli: bad command lines are usage errors with a reason", "[cli]") {
@@ -86,6 +90,8 @@ TEST_CASE("cli: bad command lines are usage errors with a reason", "[cli]") {
     CHECK(error.find("not a number") != std::string::npos);
     CHECK_FALSE(parse_command_line({"--prefer", "ipx", "h", "1"}, error));
     CHECK_FALSE(parse_command_line({"--bind", "nowhere", "h", "1"}, error));
+    CHECK_FALSE(parse_command_line({"--resolver", "bind9", "h", "1"}, error));
+    CHECK(error == "--resolver takes auto, system or c-ares, not 'bind9'");
     CHECK_FALSE(parse_command_line({"--frobnicate", "h", "1"}, error));
     CHECK(error == "unknown option --frobnicate");
     CHECK_FALSE(parse_command_line({"--timeout"}, error));
@@ -125,6 +131,25 @@ TEST_CASE("cli: the timeline draws one row per answer and attempt on a shared ax
     // The won attempt's bar starts near the right end: 251/260 of 52 columns.
     const auto won_line = text.substr(text.find("192.0.2.1:443"));
     CHECK(won_line.find('|') > 40);
+}
+
+TEST_CASE("cli: DNS failures read distinctly in the timeline (issue 13)", "[cli]") {
+    dial_report report;
+    const boost::system::error_code errors[] = {boost::asio::error::host_not_found,
+                                                error::dns_server_failure,
+                                                error::dns_refused,
+                                                error::dns_timed_out,
+                                                {}};
+    for (const auto& ec : errors) {
+        report.answers.push_back({address_family::ipv6, 1ms, 0, 0, ec});
+    }
+    const auto rows = rows_for(report);
+    REQUIRE(rows.size() == 5);
+    CHECK(rows[0].outcome == "host not found (NXDOMAIN)");
+    CHECK(rows[1].outcome == "DNS server failure (SERVFAIL)");
+    CHECK(rows[2].outcome == "DNS server refused the query");
+    CHECK(rows[3].outcome == "DNS query timed out");
+    CHECK(rows[4].outcome == "no AAAA records");
 }
 
 TEST_CASE("cli: attempts are described in words", "[cli]") {
