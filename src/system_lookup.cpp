@@ -114,10 +114,8 @@ std::string key_of(const lookup_query& query) {
     std::string key = query.host;
     key += '\0';
     key += query.service;
-    key += query.family == core::address_family::ipv6 ? "\0"
-                                                        "6"
-                                                      : "\0"
-                                                        "4";
+    key += '\0';  // (a "\0..." literal would append nothing: += stops at the NUL)
+    key += query.family == core::address_family::ipv6 ? '6' : '4';
     key += std::to_string(static_cast<int>(query.flags));
     return key;
 }

@@ -6,8 +6,8 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -63,7 +63,8 @@ auto async_dns_query(const Executor& executor,
                 slot,
                 [shared, work, slot](boost::system::error_code ec,
                                      std::vector<std::uint8_t> bytes) mutable {
-                    boost::asio::dispatch(
+                    // Posted: this runs inside c-ares's callback, which must not be re-entered.
+                    boost::asio::post(
                         work, [h = std::move(*shared), slot, ec, b = std::move(bytes)]() mutable {
                             if (slot.is_connected()) {
                                 slot.clear();  // the query is over: its handler goes first

@@ -1,13 +1,11 @@
-#include "resolve/ares_driver.hpp"
+#include "resolve/ares_channel.hpp"
 #include "resolve/ares_lookup.hpp"
 
 #include <happy_dial/detail/system_lookup.hpp>
 #include <happy_dial/error.hpp>
 
-#include <boost/asio/execution/context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/query.hpp>
 
 #include <algorithm>
 #include <memory>
@@ -18,10 +16,6 @@ namespace happy_dial::detail {
 namespace {
 
 namespace asio = boost::asio;
-
-std::vector<asio::ip::udp::endpoint> servers_of(const asio::any_io_executor& executor) {
-    return resolver_settings_of(asio::query(executor, asio::execution::context)).dns_servers;
-}
 
 // getaddrinfo flags a dial may set, in c-ares's spelling.
 int ares_flags(asio::ip::resolver_base::flags flags) {
@@ -39,19 +33,13 @@ int ares_flags(asio::ip::resolver_base::flags flags) {
     return out;
 }
 
-class host_lookup final : public ares_driver {
+class host_lookup final : public ares_request {
   public:
-    host_lookup(lookup_query query,
-                dial_transport::answer_handler done,
-                unsigned short port,
-                std::vector<asio::ip::udp::endpoint> servers)
-        : ares_driver(query.executor, std::move(servers)),
-          query_(std::move(query)),
-          done_(std::move(done)),
-          port_(port) {
+    host_lookup(lookup_query query, dial_transport::answer_handler done, unsigned short port)
+        : query_(std::move(query)), done_(std::move(done)), port_(port) {
         answer_.family = query_.family;
+        query_.executor = {};  // not needed past the start
     }
-    ~host_lookup() override { close_channel(); }
 
   private:
     void issue(ares_channel channel) override {
@@ -70,11 +58,15 @@ class host_lookup final : public ares_driver {
         const std::unique_ptr<ares_addrinfo, decltype(&ares_freeaddrinfo)> owner(
             result, &ares_freeaddrinfo);
         auto* self = static_cast<host_lookup*>(arg);
-        if (self->finished()) {
-            return;
+        if (!self->delivered) {
+            self->record(status, result);
         }
-        self->answer_.error = ares_error(status);
-        const int family = self->query_.family == core::address_family::ipv6 ? AF_INET6 : AF_INET;
+        self->runner->on_result(*self, ares_error(status));
+    }
+
+    void record(int status, const ares_addrinfo* result) {
+        answer_.error = ares_error(status);
+        const int family = query_.family == core::address_family::ipv6 ? AF_INET6 : AF_INET;
         for (auto* node = result ? result->nodes : nullptr; node && status == ARES_SUCCESS;
              node = node->ai_next) {
             if (node->ai_family != family) {
@@ -86,13 +78,11 @@ class host_lookup final : public ares_driver {
                         size,
                         reinterpret_cast<unsigned char*>(ep.data()));
             ep.resize(size);
-            ep.port(self->port_);
-            self->answer_.endpoints.push_back(ep);
+            ep.port(port_);
+            answer_.endpoints.push_back(ep);
             const std::chrono::seconds ttl(std::max(node->ai_ttl, 0));
-            auto& least = self->answer_.ttl;
-            least = least.count() < 0 ? ttl : std::min(least, ttl);
+            answer_.ttl = answer_.ttl.count() < 0 ? ttl : std::min(answer_.ttl, ttl);
         }
-        self->finish(self->answer_.error);
     }
 
     void deliver(boost::system::error_code ec) override {
@@ -111,17 +101,10 @@ class host_lookup final : public ares_driver {
     core::resolution_answer answer_;
 };
 
-class raw_query final : public ares_driver {
+class raw_query final : public ares_request {
   public:
-    raw_query(const asio::any_io_executor& executor,
-              std::string name,
-              std::uint16_t type,
-              raw_answer_handler done)
-        : ares_driver(executor, servers_of(executor)),
-          name_(std::move(name)),
-          type_(type),
-          done_(std::move(done)) {}
-    ~raw_query() override { close_channel(); }
+    raw_query(std::string name, std::uint16_t type, raw_answer_handler done)
+        : name_(std::move(name)), type_(type), done_(std::move(done)) {}
 
   private:
     void issue(ares_channel channel) override {
@@ -130,13 +113,10 @@ class raw_query final : public ares_driver {
 
     static void on_result(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
         auto* self = static_cast<raw_query*>(arg);
-        if (self->finished()) {
-            return;
-        }
-        if (abuf && alen > 0) {
+        if (!self->delivered && abuf && alen > 0) {
             self->bytes_.assign(abuf, abuf + alen);
         }
-        self->finish(ares_error(status));
+        self->runner->on_result(*self, ares_error(status));
     }
 
     void deliver(boost::system::error_code ec) override {
@@ -161,11 +141,9 @@ void ares_host_lookup(lookup_query query, dial_transport::answer_handler done) {
         });
         return;
     }
+    auto runner = ares_channel_runner::of(query.executor);
     auto slot = query.cancellation;
-    auto servers = servers_of(query.executor);
-    auto lookup =
-        std::make_shared<host_lookup>(std::move(query), std::move(done), *port, std::move(servers));
-    lookup->start(slot);
+    runner->submit(std::make_shared<host_lookup>(std::move(query), std::move(done), *port), slot);
 }
 
 void ares_raw_query(const asio::any_io_executor& executor,
@@ -173,8 +151,8 @@ void ares_raw_query(const asio::any_io_executor& executor,
                     std::uint16_t type,
                     asio::cancellation_slot slot,
                     raw_answer_handler done) {
-    auto query = std::make_shared<raw_query>(executor, std::move(name), type, std::move(done));
-    query->start(slot);
+    ares_channel_runner::of(executor)->submit(
+        std::make_shared<raw_query>(std::move(name), type, std::move(done)), slot);
 }
 
 }  // namespace happy_dial::detail

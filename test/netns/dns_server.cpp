@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sys/socket.h>
 #include <utility>
 
 namespace happy_dial::netns {
@@ -246,6 +247,14 @@ struct dns_server::tcp_connection : std::enable_shared_from_this<tcp_connection>
 
 dns_server::state::state(asio::io_context& ctx, const udp::endpoint& at)
     : socket(ctx, at), acceptor(ctx), where(socket.local_endpoint()) {
+    // Room for a burst: 1,000 dials by name send 2,000 queries at once (256 getaddrinfo threads
+    // in a few ms), more than the default 208 kB holds; a query the kernel drops here is a loss
+    // nobody scripted. Root may exceed net.core.rmem_max (SO_RCVBUFFORCE); else the capped size.
+    const int rcvbuf = 8 << 20;
+    if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) !=
+        0) {
+        ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    }
     // TCP on the UDP socket's address and port: clients retry a truncated answer there.
     const tcp::endpoint stream(where.address(), where.port());
     acceptor.open(stream.protocol());
