@@ -33,6 +33,27 @@ bool host_char(unsigned char c) {
            c == '.' || c == '_' || c == ':' || c == '%';
 }
 
+// RFC 1035 labels, written independently of check_host: 1..63 bytes each, one trailing dot
+// allowed; names with ':' are IPv6 literals and have none.
+bool labels_ok(const std::string& host) {
+    if (host.find(':') != std::string::npos) {
+        return true;
+    }
+    std::size_t length = 0;
+    for (std::size_t i = 0; i < host.size(); ++i) {
+        if (host[i] != '.') {
+            ++length;
+            continue;
+        }
+        if (length == 0 || length > 63) {
+            return false;
+        }
+        length = 0;
+    }
+    const bool trailing_dot = !host.empty() && host.back() == '.';
+    return trailing_dot ? host.size() > 1 : (length > 0 && length <= 63);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -47,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (host.empty()) {
         FUZZ_CHECK(host_ec == happy_dial::error::empty_host);
-    } else if (host.size() > 253 || !chars_ok) {
+    } else if (host.size() > 253 || !chars_ok || !labels_ok(host)) {
         FUZZ_CHECK(host_ec == happy_dial::error::invalid_host);
     } else {
         FUZZ_CHECK(!host_ec);

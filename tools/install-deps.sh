@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package happy_dial needs to build, test and benchmark.
+# Installs every Debian 12 package happy_dial needs to build, test, benchmark and package.
 # Idempotent: only packages that are missing are installed; nothing happens when all are present.
 set -euo pipefail
 
@@ -18,6 +18,7 @@ packages=(
   doxygen              # the API reference (cmake --build build --target docs)
   clang                # clang 14 for the libFuzzer targets in fuzz/ (tools/ci-hardening.sh)
   libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang
+  debhelper            # dh (compat 13) for debian/: tools/debian-package-test.sh, dpkg-buildpackage
 )
 
 missing=()

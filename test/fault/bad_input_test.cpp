@@ -78,17 +78,22 @@ TEST_CASE("bad input: host names that are empty, too long or hold invalid charac
     CHECK(p.dial("[]", "443") == error::empty_host);  // an empty IPv6 literal
     CHECK(p.dial(std::string(254, 'a'), "443") == error::invalid_host);
     CHECK(p.dial(std::string(100000, 'a'), "443") == error::invalid_host);
-    for (const std::string host : {"bad host",
-                                   "bad/host",
-                                   "bad@host",
-                                   "bad\nhost",
-                                   "bad\thost",
-                                   "ex\xc3\xa4mple.test",
-                                   "bad\\host",
-                                   "a;b",
-                                   "a,b",
-                                   "host?",
-                                   "*.test"}) {
+    for (const std::string host :
+         {"bad host",
+          "bad/host",
+          "bad@host",
+          "bad\nhost",
+          "bad\thost",
+          "ex\xc3\xa4mple.test",
+          "bad\\host",
+          "a;b",
+          "a,b",
+          "host?",
+          "*.test",
+          "a..test",  // empty label (issue 13)
+          ".test",
+          "test..",
+          "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test"}) {
         INFO("host: " << host);
         CHECK(p.dial(host, "443") == error::invalid_host);
     }
@@ -114,13 +119,20 @@ TEST_CASE("bad input: ports 0, above 65535, empty, too long, and unknown service
         CHECK(p.dial("127.0.0.1", service) == error::invalid_service);
         CHECK(p.dial("::1", service) == error::invalid_service);
     }
-    // An unknown service name goes to the real getaddrinfo, which rejects it (EAI_SERVICE)
-    // before any name lookup: both families answer invalid_service.
-    dial_report report;
-    dial_options options;
-    options.report = &report;
-    CHECK(p.dial("localhost", "no-such-service-happy-dial", options) == error::invalid_service);
-    CHECK(report.attempts.empty());
+    // An unknown service name is rejected before any name lookup, the same by both resolvers
+    // (getaddrinfo: EAI_SERVICE; c-ares: /etc/services is read first): invalid_service.
+    for (const auto backend : {resolver_backend::system, resolver_backend::c_ares}) {
+        if (backend == resolver_backend::c_ares && !c_ares_available()) {
+            continue;
+        }
+        INFO("resolver: " << to_string(backend));
+        dial_report report;
+        dial_options options;
+        options.report = &report;
+        options.resolver = backend;
+        CHECK(p.dial("localhost", "no-such-service-happy-dial", options) == error::invalid_service);
+        CHECK(report.attempts.empty());
+    }
     CHECK(p.dial("127.0.0.1", "-1") == error::invalid_service);
     CHECK(p.dial("127.0.0.1", "80a") == error::invalid_service);
 }

@@ -50,7 +50,7 @@ if [ ! -x "$build/test/netns/netns_scenarios" ]; then
 fi
 
 # The cases of resolver_test.cpp (CTest names: "netns/" + the TEST_CASE name).
-tests='^netns/(1,000 concurrent dials by |system backend: identical concurrent lookups|A dial whose AAAA is never answered|wave-1 DNS scenarios give the same times|c-ares: a TC answer)'
+tests='^netns/(1,000 concurrent dials by |system backend: identical concurrent lookups|A dial whose AAAA is never answered|wave-1 DNS scenarios give the same times|c-ares: a TC answer|lookups per second)'
 expected=7
 
 work="$(mktemp -d)"
@@ -171,6 +171,14 @@ END {
       name = (p[1] == "wave1-aaaa-slow") ? "AAAA +100 ms, A prompt" : "A +100 ms, AAAA prompt"
       print "| " name " | system | connected after ms | " cell(order[k], "system_median_ms") " |"
       print "| " name " | c-ares | connected after ms | " cell(order[k], "c_ares_median_ms") " |"
+    } else if (p[1] == "rate") {
+      print "| 2,000 lookups, 100 in flight | " p[2] " | lookups per second | " \
+            cell(order[k], "lookups_per_s") " |"
+    } else if (p[1] == "pending") {
+      print "| 1,000 lookups pending (never answered) | " p[2] " | heap bytes per lookup | " \
+            cell(order[k], "heap_bytes_per_lookup") " |"
+      print "| 1,000 lookups pending (never answered) | " p[2] " | fds per lookup | " \
+            cell(order[k], "fds_per_lookup") " |"
     } else if (p[1] == "tc-fallback") {
       print "| AAAA and A truncated over UDP | c-ares | connected after ms | " \
             cell(order[k], "elapsed_ms") " |"
