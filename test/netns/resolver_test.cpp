@@ -67,14 +67,6 @@ constexpr std::size_t burst_size = 1000;
 /// AAAA costs one Resolution Delay) and the tail checks (p99 - first completion) are precise.
 constexpr double burst_p99_bound_ms = 500;
 
-#define CHECK_WINDOW(value, lower, upper)                                                    \
-    do {                                                                                     \
-        const double v_ = (value);                                                           \
-        INFO(#value " = " << v_ << " ms, window [" << (lower) << ", " << (upper) << "] ms"); \
-        CHECK(v_ >= (lower));                                                                \
-        CHECK(v_ <= (upper));                                                                \
-    } while (false)
-
 std::string fixed(double v) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.1f", v);
@@ -549,37 +541,6 @@ double cli_connect_ms(const std::string& out) {
     return std::strtod(out.c_str() + in + 4, nullptr);
 }
 
-/// One in-process dial on the bench as the name is scripted now, with the bench's records.
-outcome dial_once(const std::string& host, dial_options options) {
-    auto& b = bench::get();
-    outcome r;
-    options.report = &r.report;
-    asio::io_context ctx;
-    b.reset_syns();
-    r.started = std::chrono::steady_clock::now();
-    happy_dial::async_dial(ctx,
-                           host,
-                           std::to_string(bench::port),
-                           options,
-                           [&](boost::system::error_code ec, tcp::socket socket) {
-                               r.elapsed = std::chrono::steady_clock::now() - r.started;
-                               r.completed = true;
-                               r.error = ec;
-                               boost::system::error_code ignored;
-                               if (!ec) {
-                                   r.connected = socket.remote_endpoint(ignored);
-                               }
-                           });
-    ctx.run_for(5s);  // bounded
-    if (!r.completed) {
-        r.elapsed = std::chrono::steady_clock::now() - r.started;
-    }
-    r.syns = b.syn_counts();
-    r.syn_log = b.queue().log();
-    r.dns_queries = b.dns().queries();
-    return r;
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -809,7 +770,7 @@ TEST_CASE("c-ares: a TC answer falls back to TCP", "[netns][resolver]") {
     dial_options options;
     options.resolver = resolver_backend::c_ares;
     options.timeout = 2000ms;
-    const auto r = dial_once(host, options);
+    const auto r = dial_on_bench(host, options, 5s);
     INFO(r.describe());
     std::cout << "[resolver-scale] case=tc-fallback backend=c-ares elapsed_ms="
               << fixed(r.elapsed_ms()) << " aaaa_tcp="

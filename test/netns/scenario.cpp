@@ -121,6 +121,36 @@ std::string outcome::describe() const {
     return os.str();
 }
 
+outcome dial_on_bench(const std::string& host, dial_options options, milliseconds give_up) {
+    auto& b = bench::get();
+    outcome r;
+    options.report = &r.report;
+    asio::io_context ctx;
+    b.reset_syns();
+    r.started = std::chrono::steady_clock::now();
+    happy_dial::async_dial(ctx,
+                           host,
+                           std::to_string(bench::port),
+                           options,
+                           [&](boost::system::error_code ec, tcp::socket socket) {
+                               r.elapsed = std::chrono::steady_clock::now() - r.started;
+                               r.completed = true;
+                               r.error = ec;
+                               boost::system::error_code ignored;
+                               if (!ec) {
+                                   r.connected = socket.remote_endpoint(ignored);
+                               }
+                           });
+    ctx.run_for(give_up);  // bounded; a dial still running is a failure
+    if (!r.completed) {
+        r.elapsed = std::chrono::steady_clock::now() - r.started;
+    }
+    r.syns = b.syn_counts();
+    r.syn_log = b.queue().log();
+    r.dns_queries = b.dns().queries();
+    return r;
+}
+
 outcome run(const std::string& title, scenario s) {
     auto& b = bench::get();
     std::vector<address_setup> all = s.ipv6;
@@ -146,11 +176,9 @@ outcome run(const std::string& title, scenario s) {
     }
 
     outcome r;
-    s.options.report = &r.report;
-    asio::io_context ctx;
-    b.reset_syns();
-    r.started = std::chrono::steady_clock::now();
     if (!s.command.empty()) {
+        b.reset_syns();
+        r.started = std::chrono::steady_clock::now();
         // The child inherits this namespace, its hosts file and resolv.conf.
         const auto result = happy_dial::test::run_command(s.command + " " + s.host + " " +
                                                           std::to_string(bench::port));
@@ -158,28 +186,12 @@ outcome run(const std::string& title, scenario s) {
         r.completed = true;
         r.command_status = result.status;
         r.command_output = result.out;
+        r.syns = b.syn_counts();
+        r.syn_log = b.queue().log();
+        r.dns_queries = b.dns().queries();
     } else {
-        happy_dial::async_dial(ctx,
-                               s.host,
-                               std::to_string(bench::port),
-                               s.options,
-                               [&](boost::system::error_code ec, tcp::socket socket) {
-                                   r.elapsed = std::chrono::steady_clock::now() - r.started;
-                                   r.completed = true;
-                                   r.error = ec;
-                                   boost::system::error_code ignored;
-                                   if (!ec) {
-                                       r.connected = socket.remote_endpoint(ignored);
-                                   }
-                               });
-        ctx.run_for(s.give_up);  // bounded; a dial still running is a failure
-        if (!r.completed) {
-            r.elapsed = std::chrono::steady_clock::now() - r.started;
-        }
+        r = dial_on_bench(s.host, s.options, s.give_up);
     }
-    r.syns = b.syn_counts();
-    r.syn_log = b.queue().log();
-    r.dns_queries = b.dns().queries();
 
     std::cout << "[netns] " << title << ": " << fixed(r.elapsed_ms()) << " ms, "
               << (r.completed

@@ -82,6 +82,19 @@ struct outcome {
 /// Runs the scenario on the bench and returns what happened. Prints a one-line summary.
 outcome run(const std::string& title, scenario s);
 
+/// One in-process dial of `host` on the bench as it is configured now (addresses, hosts file,
+/// DNS scripts), with the bench's records; gives up after `give_up`.
+outcome dial_on_bench(const std::string& host, dial_options options, milliseconds give_up);
+
+/// Checks lower <= value <= upper (ms), naming the expression and the window on failure.
+#define CHECK_WINDOW(value, lower, upper)                                                    \
+    do {                                                                                     \
+        const double v_ = (value);                                                           \
+        INFO(#value " = " << v_ << " ms, window [" << (lower) << ", " << (upper) << "] ms"); \
+        CHECK(v_ >= (lower));                                                                \
+        CHECK(v_ <= (upper));                                                                \
+    } while (false)
+
 /// Milliseconds of a report offset.
 inline double ms(std::chrono::nanoseconds d) {
     return static_cast<double>(d.count()) / 1e6;

@@ -24,14 +24,6 @@ constexpr double rd = 50;        // Resolution Delay (default)
 constexpr double cad = 250;      // Connection Attempt Delay (default)
 constexpr double floor_ms = 10;  // minimum spacing between two starts (RFC 8305 §5)
 
-#define CHECK_WINDOW(value, lower, upper)                                                    \
-    do {                                                                                     \
-        const double v_ = (value);                                                           \
-        INFO(#value " = " << v_ << " ms, window [" << (lower) << ", " << (upper) << "] ms"); \
-        CHECK(v_ >= (lower));                                                                \
-        CHECK(v_ <= (upper));                                                                \
-    } while (false)
-
 /// The SYNs sent per family (nftables counters), and the SYN queue's log agreeing with them.
 void check_syns(const outcome& r, std::uint64_t v6, std::uint64_t v4) {
     CHECK(r.syns_v6() == v6);
