@@ -82,11 +82,21 @@ boost::asio::ip::tcp::endpoint connect(
     boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
     std::string_view host,
     std::string_view service,
-    const dial_options& options = {}) {
+    const dial_options& options) {
     boost::system::error_code ec;
     auto endpoint = connect(socket, host, service, options, ec);
     detail::throw_if(ec, "happy_dial::connect");
     return endpoint;
+}
+
+/// connect() with default options that throws boost::system::system_error on failure. (No
+/// default argument anywhere here: see dialer.hpp on GCC 12 and co_await.)
+template <class Executor>
+boost::asio::ip::tcp::endpoint connect(
+    boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
+    std::string_view host,
+    std::string_view service) {
+    return connect(socket, host, service, dial_options{});
 }
 
 /// Blocking dial of a list of endpoints into `socket`; sets `ec` on failure.
@@ -104,11 +114,18 @@ template <class Executor, endpoint_range Range>
 boost::asio::ip::tcp::endpoint connect(
     boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket,
     const Range& endpoints,
-    const dial_options& options = {}) {
+    const dial_options& options) {
     boost::system::error_code ec;
     auto endpoint = connect(socket, endpoints, options, ec);
     detail::throw_if(ec, "happy_dial::connect");
     return endpoint;
+}
+
+/// Blocking dial of a list of endpoints with default options; throws on failure.
+template <class Executor, endpoint_range Range>
+boost::asio::ip::tcp::endpoint connect(
+    boost::asio::basic_socket<boost::asio::ip::tcp, Executor>& socket, const Range& endpoints) {
+    return connect(socket, endpoints, dial_options{});
 }
 
 /// Blocking form of async_dial(): returns a connected socket on `executor`, or sets `ec` and
@@ -127,15 +144,22 @@ boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor> dial(
 
 /// dial() that throws boost::system::system_error on failure.
 template <executor_type Executor>
-boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor> dial(
-    const Executor& executor,
-    std::string_view host,
-    std::string_view service,
-    const dial_options& options = {}) {
+boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor> dial(const Executor& executor,
+                                                                      std::string_view host,
+                                                                      std::string_view service,
+                                                                      const dial_options& options) {
     boost::system::error_code ec;
     auto socket = dial(executor, host, service, options, ec);
     detail::throw_if(ec, "happy_dial::dial");
     return socket;
+}
+
+/// dial() with default options that throws boost::system::system_error on failure.
+template <executor_type Executor>
+boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor> dial(const Executor& executor,
+                                                                      std::string_view host,
+                                                                      std::string_view service) {
+    return dial(executor, host, service, dial_options{});
 }
 
 }  // namespace happy_dial

@@ -19,13 +19,25 @@ class dialer {
     /// The executor of the sockets it makes.
     using executor_type = boost::asio::any_io_executor;
 
+    // Overloads rather than `dial_options options = {}`: GCC 12 relocates a default-argument
+    // temporary bitwise when the call's full-expression holds a co_await, as in
+    // `dialer d(co_await asio::this_coro::executor);`, and the options' std::string then frees
+    // a bad pointer (examples/coroutine.cpp does exactly this).
+
+    /// Dials on `executor` with default options.
+    explicit dialer(executor_type executor) : executor_(std::move(executor)) {}
+
     /// Dials on `executor` with `options`.
-    explicit dialer(executor_type executor, dial_options options = {})
+    dialer(executor_type executor, dial_options options)
         : executor_(std::move(executor)), options_(std::move(options)) {}
+
+    /// Dials on `context`'s executor with default options.
+    template <execution_context_type Context>
+    explicit dialer(Context& context) : dialer(executor_type(context.get_executor())) {}
 
     /// Dials on `context`'s executor with `options`.
     template <execution_context_type Context>
-    explicit dialer(Context& context, dial_options options = {})
+    dialer(Context& context, dial_options options)
         : dialer(executor_type(context.get_executor()), std::move(options)) {}
 
     /// The executor of the sockets it makes.
