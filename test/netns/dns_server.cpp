@@ -247,6 +247,27 @@ struct dns_server::tcp_connection : std::enable_shared_from_this<tcp_connection>
 
 dns_server::state::state(asio::io_context& ctx, const udp::endpoint& at)
     : socket(ctx, at), acceptor(ctx), where(socket.local_endpoint()) {
+    // TCP on the UDP socket's address and port: clients retry a truncated answer there. An
+    // ephemeral UDP port may be taken for TCP (another test's connection holds it): then take
+    // another UDP port, a bounded number of times.
+    for (int tries = 0;; ++tries) {
+        boost::system::error_code ec;
+        const tcp::endpoint stream(where.address(), where.port());
+        acceptor.open(stream.protocol());
+        acceptor.set_option(asio::socket_base::reuse_address(true));
+        acceptor.bind(stream, ec);
+        if (!ec) {
+            break;
+        }
+        acceptor.close();
+        if (at.port() != 0 || tries == 50) {
+            throw boost::system::system_error(ec, "dns_server: TCP bind");
+        }
+        socket.close();
+        socket.open(at.protocol());
+        socket.bind(at);
+        where = socket.local_endpoint();
+    }
     // Room for a burst: 1,000 dials by name send 2,000 queries at once (256 getaddrinfo threads
     // in a few ms), more than the default 208 kB holds; a query the kernel drops here is a loss
     // nobody scripted. Root may exceed net.core.rmem_max (SO_RCVBUFFORCE); else the capped size.
@@ -255,11 +276,6 @@ dns_server::state::state(asio::io_context& ctx, const udp::endpoint& at)
         0) {
         ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     }
-    // TCP on the UDP socket's address and port: clients retry a truncated answer there.
-    const tcp::endpoint stream(where.address(), where.port());
-    acceptor.open(stream.protocol());
-    acceptor.set_option(asio::socket_base::reuse_address(true));
-    acceptor.bind(stream);
     acceptor.listen(static_cast<int>(max_tcp_connections));
 }
 
