@@ -54,3 +54,19 @@ const char* to_string(attempt_outcome o) noexcept {
 }
 
 }  // namespace happy_dial::core
+
+namespace happy_dial::core {
+
+const char* to_string(delay_source s) noexcept {
+    switch (s) {
+        case delay_source::configured:
+            return "configured";
+        case delay_source::history:
+            return "history";
+        case delay_source::deadline:
+            return "deadline";
+    }
+    return "unknown";
+}
+
+}  // namespace happy_dial::core

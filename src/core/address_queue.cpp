@@ -137,6 +137,16 @@ std::optional<endpoint> address_queue::pop(bool allow_other) {
     return l.items[l.next++];
 }
 
+void address_queue::set_preferred(address_family f) noexcept {
+    preferred_ = f;
+    other_ = f == address_family::ipv6 ? address_family::ipv4 : address_family::ipv6;
+}
+
+const endpoint* address_queue::peek(address_family f) const noexcept {
+    const auto& l = list(f);
+    return l.next == l.items.size() ? nullptr : &l.items[l.next];
+}
+
 void address_queue::clear() noexcept {
     for (auto& l : lists_) {
         l.next = l.items.size();

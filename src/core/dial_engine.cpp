@@ -1,3 +1,4 @@
+#include <happy_dial/core/destination_order.hpp>
 #include <happy_dial/core/dial_engine.hpp>
 #include <happy_dial/error.hpp>
 
@@ -41,6 +42,93 @@ dial_engine::dial_engine(engine_config config)
       preferred_(preferred_family(config_.preference)),
       queue_(preferred_, config_.first_address_family_count) {}
 
+void dial_engine::set_hints(dial_hints hints) {
+    if (started_) {
+        return;
+    }
+    hints_ = std::move(hints);
+    std::stable_sort(
+        hints_.addresses.begin(),
+        hints_.addresses.end(),
+        [](const address_hint& a, const address_hint& b) { return a.address < b.address; });
+    if (config_.preference == family_preference::prefer_ipv4) {
+        explicit_first_ = address_family::ipv4;
+    }
+    const bool both = config_.preference == family_preference::prefer_ipv6 ||
+                      config_.preference == family_preference::prefer_ipv4;
+    if (!both) {
+        return;
+    }
+    if (hints_.skip_ipv6_lookup) {
+        preferred_ = address_family::ipv4;
+    } else if (hints_.sort) {
+        // The family whose best known address ranks first is the one to wait for (§3). A
+        // family with nothing known counts as usable: only a penalty or a missing route moves
+        // the dial away from the configured family.
+        const address_hint* best[2] = {nullptr, nullptr};
+        for (const auto& h : hints_.addresses) {
+            const int f = index(h.address.is_v6() ? address_family::ipv6 : address_family::ipv4);
+            if (best[f] == nullptr ||
+                comes_before(h.address, &h, best[f]->address, best[f], explicit_first_)) {
+                best[f] = &h;
+            }
+        }
+        const auto usable = [](const address_hint* h) {
+            return h == nullptr || !(h->penalised || h->no_route);
+        };
+        const address_family o = other(preferred_);
+        const address_hint* p = best[index(preferred_)];
+        const address_hint* q = best[index(o)];
+        if (!usable(p) && usable(q)) {
+            preferred_ = o;
+        } else if (p != nullptr && q != nullptr && usable(p) && usable(q) &&
+                   comes_before(q->address, q, p->address, p, explicit_first_)) {
+            preferred_ = o;
+        }
+    }
+    queue_.set_preferred(preferred_);
+}
+
+void dial_engine::add_hint(const address_hint& hint) {
+    auto it = std::lower_bound(
+        hints_.addresses.begin(),
+        hints_.addresses.end(),
+        hint.address,
+        [](const address_hint& h, const boost::asio::ip::address& a) { return h.address < a; });
+    if (it != hints_.addresses.end() && it->address == hint.address) {
+        if (hint.source) {
+            it->source = hint.source;
+        }
+        it->no_route = it->no_route || hint.no_route;
+        return;
+    }
+    hints_.addresses.insert(it, hint);
+}
+
+const address_hint* dial_engine::hint_of(const boost::asio::ip::address& a) const noexcept {
+    auto it = std::lower_bound(
+        hints_.addresses.begin(),
+        hints_.addresses.end(),
+        a,
+        [](const address_hint& h, const boost::asio::ip::address& x) { return h.address < x; });
+    return it != hints_.addresses.end() && it->address == a ? &*it : nullptr;
+}
+
+bool dial_engine::before(const endpoint& a, const endpoint& b) const noexcept {
+    return comes_before(
+        a.address(), hint_of(a.address()), b.address(), hint_of(b.address()), explicit_first_);
+}
+
+// RFC 6724 across families: once both families may be used and nothing has started yet, the
+// family of the better head goes first (the §4 interleave then follows from it).
+void dial_engine::choose_first_family() {
+    const endpoint* p = queue_.peek(queue_.preferred());
+    const endpoint* q = queue_.peek(other(queue_.preferred()));
+    if (p != nullptr && q != nullptr && before(*q, *p)) {
+        queue_.set_preferred(other(queue_.preferred()));
+    }
+}
+
 void dial_engine::begin(time_point now) {
     started_ = true;
     trace_.started = now;
@@ -67,8 +155,11 @@ void dial_engine::start(time_point now, const dial_target& target) {
     for (const address_family f : {address_family::ipv6, address_family::ipv4}) {
         // §3: AAAA first. A literal with a service name looks up only its own family (the
         // answer is the literal); a family the policy excludes is not asked for.
+        // A host without an IPv6 route asks no AAAA (hints.skip_ipv6_lookup).
+        const bool skipped = f == address_family::ipv6 && hints_.skip_ipv6_lookup &&
+                             config_.preference != family_preference::ipv6_only;
         const bool wanted = target.literal ? family_of(endpoint{*target.literal, 0}) == f
-                                           : family_allowed(config_.preference, f);
+                                           : family_allowed(config_.preference, f) && !skipped;
         if (wanted) {
             expected_[index(f)] = true;
             actions_.emplace_back(start_lookup{f});
@@ -128,6 +219,16 @@ void dial_engine::accept(time_point now,
             v6 += family_of(ep) == address_family::ipv6 ? 1u : 0u;
         }
         queue_.reserve(v6, endpoints.size() - v6);  // one allocation per list, not log n
+        small_vector<endpoint, 4> sorted;
+        if (hints_.sort && endpoints.size() > 1) {
+            // RFC 6724 and the history rules within the answer; stable, so ties keep the
+            // resolver's order (rule 10).
+            sorted.assign(endpoints.begin(), endpoints.end());
+            std::stable_sort(sorted.begin(),
+                             sorted.end(),
+                             [this](const endpoint& a, const endpoint& b) { return before(a, b); });
+            endpoints = std::span<const endpoint>(sorted.data(), sorted.size());
+        }
         for (const endpoint& ep : endpoints) {
             // Envoy CVE-2024-53269: odd endpoints are skipped, never sorted or dialled.
             if (!is_dialable(ep)) {
@@ -288,7 +389,11 @@ void dial_engine::start_due_attempts(time_point now) {
         if (next_start_at_ && now < *next_start_at_) {
             return;
         }
-        const auto target = queue_.pop(other_family_allowed(now));
+        const bool other_allowed = other_family_allowed(now);
+        if (hints_.sort && !last_start_ && other_allowed) {
+            choose_first_family();
+        }
+        const auto target = queue_.pop(other_allowed);
         if (!target) {
             return;
         }
@@ -298,7 +403,9 @@ void dial_engine::start_due_attempts(time_point now) {
         last_start_ = now;
         // §5: the next attempt starts one Connection Attempt Delay after this one, unless an
         // attempt fails first. Earlier attempts keep running (a slow one is never abandoned).
-        next_start_at_ = now + stagger_delay(now);
+        auto& record = trace_.attempts.back();
+        record.delay = stagger_delay(now, *target, &record.delay_from);
+        next_start_at_ = now + record.delay;
         actions_.emplace_back(start_attempt{id, *target});
     }
 }
@@ -328,14 +435,29 @@ bool dial_engine::expects(address_family f) const noexcept {
 // §5 with a deadline: shorten the delay so the untried addresses and the attempt started at
 // `start` share what is left; never below the 10 ms floor (pitfall: a 200 ms timeout with a
 // 300 ms delay must still reach IPv4).
-duration dial_engine::stagger_delay(time_point start) const noexcept {
+// With history, the delay after an address is the one its RTT suggests (hint.attempt_delay).
+duration dial_engine::stagger_delay(time_point start,
+                                    const endpoint& target,
+                                    delay_source* why) const noexcept {
     duration delay = config_.connection_attempt_delay;
+    delay_source source = delay_source::configured;
+    if (const auto* h = hint_of(target.address()); h != nullptr && h->attempt_delay) {
+        delay = *h->attempt_delay;
+        source = delay_source::history;
+    }
     if (deadline_) {
         const auto waiting = static_cast<duration::rep>(queue_.untried());
         if (waiting > 0) {
-            delay = std::min(delay, (*deadline_ - start) / (waiting + 1));
+            const duration share = (*deadline_ - start) / (waiting + 1);
+            if (share < delay) {
+                delay = share;
+                source = delay_source::deadline;
+            }
         }
         delay = std::max(delay, limits::min_attempt_delay);
+    }
+    if (why != nullptr) {
+        *why = source;
     }
     return delay;
 }
@@ -344,11 +466,18 @@ duration dial_engine::stagger_delay(time_point start) const noexcept {
 // was planned for fewer addresses, possibly past the deadline. Plan it again as if they had been
 // known at the last start, so every address is still tried before the deadline (issue 11). It
 // only ever moves earlier; a start that falls in the past happens now (10 ms floor permitting).
-void dial_engine::replan_next_start() noexcept {
+void dial_engine::replan_next_start() {
     if (!deadline_ || !last_start_ || !next_start_at_) {
         return;
     }
-    next_start_at_ = std::min(*next_start_at_, *last_start_ + stagger_delay(*last_start_));
+    auto& last = trace_.attempts.back();
+    delay_source why = delay_source::configured;
+    const duration delay = stagger_delay(*last_start_, last.target, &why);
+    if (*last_start_ + delay < *next_start_at_) {
+        next_start_at_ = *last_start_ + delay;
+        last.delay = delay;
+        last.delay_from = why;
+    }
 }
 
 std::optional<time_point> dial_engine::next_wakeup(time_point now) const noexcept {

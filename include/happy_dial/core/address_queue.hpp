@@ -47,6 +47,13 @@ class address_queue {
     /// The family tried first.
     address_family preferred() const noexcept { return preferred_; }
 
+    /// Makes `f` the family tried first. Only meaningful before the first pop(): the
+    /// interleaving position is counted from the start.
+    void set_preferred(address_family f) noexcept;
+
+    /// The address pop() would hand out next for family `f`, or null.
+    const endpoint* peek(address_family f) const noexcept;
+
   private:
     struct family_list {
         small_vector<endpoint, 2> items;

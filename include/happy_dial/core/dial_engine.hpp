@@ -4,6 +4,7 @@
 #include <happy_dial/core/actions.hpp>
 #include <happy_dial/core/address_queue.hpp>
 #include <happy_dial/core/engine_config.hpp>
+#include <happy_dial/core/hints.hpp>
 #include <happy_dial/core/target.hpp>
 #include <happy_dial/core/trace.hpp>
 #include <happy_dial/core/types.hpp>
@@ -44,6 +45,18 @@ class dial_engine {
     /// `config` must pass validate(); it is normalized here.
     explicit dial_engine(engine_config config);
 
+    /// Gives the dial what a history knows (call before start). With `hints.sort`, addresses
+    /// are ordered by RFC 6724 and the history rules (destination_order.hpp) and the first
+    /// family follows from that order; each attempt's delay comes from its address's hint.
+    void set_hints(dial_hints hints);
+
+    /// Adds or completes the hint of one address (a source found by a probe once its answer
+    /// arrived); takes effect for addresses accepted afterwards.
+    void add_hint(const address_hint& hint);
+
+    /// The hints in force, sorted by address.
+    const dial_hints& hints() const noexcept { return hints_; }
+
     /// Starts a dial to `target` (see parse_target). A target with an error ends the dial at
     /// once with that error; an IP literal with a numeric port is dialled without a lookup;
     /// otherwise the engine asks for one start_lookup per family the policy allows, AAAA first
@@ -83,6 +96,8 @@ class dial_engine {
     bool done() const noexcept { return finished_; }
     /// Every answer and attempt so far.
     const dial_trace& trace() const noexcept { return trace_; }
+    /// The family tried first (after hints; once attempts began, the one that went first).
+    address_family first_family() const noexcept { return queue_.preferred(); }
     /// The normalized configuration in force.
     const engine_config& config() const noexcept { return config_; }
 
@@ -99,8 +114,13 @@ class dial_engine {
     bool other_family_allowed(time_point now) const noexcept;
     bool resolution_complete() const noexcept;
     bool expects(address_family f) const noexcept;
-    duration stagger_delay(time_point start) const noexcept;
-    void replan_next_start() noexcept;
+    duration stagger_delay(time_point start,
+                           const endpoint& target,
+                           delay_source* why = nullptr) const noexcept;
+    const address_hint* hint_of(const boost::asio::ip::address& a) const noexcept;
+    bool before(const endpoint& a, const endpoint& b) const noexcept;
+    void choose_first_family();
+    void replan_next_start();
     std::optional<time_point> next_wakeup(time_point now) const noexcept;
     void arm(std::optional<time_point> at);
     void end_attempt(time_point now, attempt_id id, attempt_outcome outcome, error_code ec);
@@ -111,6 +131,8 @@ class dial_engine {
     engine_config config_;
     address_family preferred_;
     address_queue queue_;
+    dial_hints hints_;
+    std::optional<address_family> explicit_first_;  // prefer_ipv4 outranks RFC 6724 rule 6
     dial_trace trace_;
     // A FIFO: next_action() reads at actions_head_; drained, it is cleared and reused.
     small_vector<action, 4> actions_;

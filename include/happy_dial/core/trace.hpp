@@ -19,6 +19,15 @@ enum class attempt_outcome {
 
 const char* to_string(attempt_outcome o) noexcept;
 
+/// Where the delay before the next attempt came from.
+enum class delay_source {
+    configured,  ///< the Connection Attempt Delay of the options (RFC 8305 §5)
+    history,     ///< the address's measured RTT (dial_history)
+    deadline,    ///< shortened so every address is tried before the overall deadline
+};
+
+const char* to_string(delay_source s) noexcept;
+
 /// One connection attempt, as the engine saw it.
 struct attempt_record {
     attempt_id id = 0;                                   ///< dense, in start order
@@ -27,6 +36,10 @@ struct attempt_record {
     std::optional<time_point> ended;                     ///< when it ended, as the engine saw it
     attempt_outcome outcome = attempt_outcome::pending;  ///< how it ended
     error_code error;  ///< the attempt's own error (empty when it won or is pending)
+    /// The delay planned, when this attempt started, before the next one (a failure may start
+    /// the next one earlier), and where it came from.
+    duration delay{};
+    delay_source delay_from = delay_source::configured;  ///< why `delay` has its value
 };
 
 /// One resolution answer, as the engine saw it.
