@@ -1,6 +1,9 @@
+#include "history/route_probe.hpp"
+
 #include <happy_dial/detail/dial_core.hpp>
 #include <happy_dial/detail/lookup_gate.hpp>
 #include <happy_dial/error.hpp>
+#include <happy_dial/history.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -73,11 +76,22 @@ void dial_core::start(dial_request&& request) {
         if (config_error_) {
             finish(config_error_, std::nullopt);
         } else if (!request.resolve) {
+            if (options_.history) {
+                consult_history(now, request);
+                probe_sources(request.endpoints);
+            }
             engine_.start_with_endpoints(now, request.endpoints);
         } else {
             // RFC 8305 §3 decisions (literal shortcut, families, AAAA first) are the engine's:
             // it answers with start_lookup actions.
             target_ = core::parse_target(request.host, request.service);
+            if (options_.history && !target_.error) {
+                consult_history(now, request);
+                if (!target_.needs_lookup()) {
+                    const auto literal = target_.literal_endpoint();
+                    probe_sources(std::span(&literal, 1));
+                }
+            }
             engine_.start(now, target_);
         }
         run_actions();
@@ -122,6 +136,9 @@ void dial_core::on_answer(self_ptr self, core::resolution_answer answer) {
             keepalive_->cancel();
         }
         if (!done_) {
+            if (options_.history) {
+                probe_sources(answer.endpoints);
+            }
             engine_.on_answer(core::clock::now(), std::move(answer));
             run_actions();
         }
@@ -310,6 +327,18 @@ void dial_core::finish(boost::system::error_code ec, std::optional<core::attempt
         result_.endpoint = engine_.trace().attempts[*winner].target;
         result_.socket.emplace(std::move(sockets_[*winner]));
     }
+    if (options_.history && history_use_) {
+        const auto& attempts = engine_.trace().attempts;
+        if (!attempts.empty()) {
+            history_use_->first_family = core::family_of(attempts.front().target);
+        }
+        history_use_->updated = options_.history->record(
+            finished_at_,
+            history_key{options_.history_partition, history_host_, history_port_},
+            engine_.trace(),
+            ec,
+            probed_);
+    }
     ++timer_generation_;
     if (timer_) {
         timer_->cancel();
@@ -318,6 +347,57 @@ void dial_core::finish(boost::system::error_code ec, std::optional<core::attempt
         keepalive_->cancel();
     }
     release_lookups();
+}
+
+// The history's hints for this destination (named services are keyed by name, port 0), and
+// whether IPv6 is routable at all: without a route no AAAA query is sent.
+void dial_core::consult_history(core::time_point now, const dial_request& request) {
+    if (request.resolve) {
+        history_host_ = target_.host;
+        if (target_.port) {
+            history_port_ = *target_.port;
+        } else {
+            history_host_.append("/").append(target_.service);
+        }
+    } else if (!request.endpoints.empty()) {
+        history_port_ = request.endpoints.front().port();
+    }
+    history_use use;
+    auto hints = options_.history->hints(
+        now, history_key{options_.history_partition, history_host_, history_port_}, &use);
+    if (request.resolve && !target_.literal) {
+        use.ipv6_routable = options_.history->ipv6_routable();
+        hints.skip_ipv6_lookup = !use.ipv6_routable;
+    }
+    engine_.set_hints(std::move(hints));
+    history_use_ = use;
+}
+
+// RFC 6724 rules 1, 2 and 5 need each destination's source address: a UDP connect() per
+// address the history has not seen yet (the history keeps the answer until the network changes).
+void dial_core::probe_sources(std::span<const tcp::endpoint> endpoints) {
+    if (!options_.history->settings().probe_routes) {
+        return;
+    }
+    for (const auto& ep : endpoints) {
+        const auto* known = [&]() -> const core::address_hint* {
+            for (const auto& h : engine_.hints().addresses) {
+                if (h.address == ep.address()) {
+                    return &h;
+                }
+            }
+            return nullptr;
+        }();
+        if (known != nullptr && (known->source || known->no_route)) {
+            continue;
+        }
+        core::address_hint hint;
+        hint.address = ep.address();
+        hint.source = probe_source(ep.address());
+        hint.no_route = !hint.source;
+        engine_.add_hint(hint);
+        probed_.push_back(std::move(hint));
+    }
 }
 
 void dial_core::release_lookups() {
@@ -335,6 +415,7 @@ dial_report dial_core::make_dial_report() const {
     }
     auto report = make_report(engine_.trace(), finished_at_, result_.error, winner_);
     report.resolver = resolver_;
+    report.history = history_use_;
     return report;
 }
 

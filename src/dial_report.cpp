@@ -21,7 +21,13 @@ dial_report make_report(const core::dial_trace& trace,
     }
     report.attempts.reserve(trace.attempts.size());
     for (const auto& a : trace.attempts) {
-        attempt_report r{a.target, a.started - trace.started, std::nullopt, a.outcome, a.error};
+        attempt_report r{a.target,
+                         a.started - trace.started,
+                         std::nullopt,
+                         a.outcome,
+                         a.error,
+                         a.delay,
+                         a.delay_from};
         if (a.ended) {
             r.ended = *a.ended - trace.started;
         }

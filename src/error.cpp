@@ -48,6 +48,8 @@ class category final : public boost::system::error_category {
                 return "malformed DNS response";
             case error::resolver_unavailable:
                 return "resolver backend not built into this library";
+            case error::invalid_history_settings:
+                return "invalid dial_history settings";
         }
         return "unknown happy_dial error";
     }

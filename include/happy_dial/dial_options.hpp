@@ -14,12 +14,14 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace happy_dial {
 
 using core::family_preference;
 struct dial_report;
 class dial_transport;
+class dial_history;
 
 /// Everything that tunes one dial. The defaults are RFC 8305's (§8).
 struct dial_options {
@@ -56,6 +58,12 @@ struct dial_options {
     /// Which resolver answers the lookups (docs/resolvers.md). automatic = the I/O context's
     /// choice (configure_resolvers), by default c-ares when it answers as getaddrinfo would.
     resolver_backend resolver = resolver_backend::automatic;
+    /// What earlier dials learned (docs/history.md): with a history, addresses are ordered by
+    /// RFC 6724 and their past outcomes, the first family and each attempt's delay follow from
+    /// them, and the dial's outcome is recorded. Null (the default) = no memory between dials.
+    std::shared_ptr<dial_history> history;
+    /// The history's privacy boundary: dials with different partitions share nothing.
+    std::string history_partition;
     /// When set, filled with the dial's attempt and answer records before the completion
     /// handler runs (on success and on failure). Must outlive the operation.
     dial_report* report = nullptr;

@@ -3,6 +3,7 @@
 
 #include <happy_dial/core/trace.hpp>
 #include <happy_dial/core/types.hpp>
+#include <happy_dial/history.hpp>
 #include <happy_dial/resolver.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -17,6 +18,7 @@ namespace happy_dial {
 
 using core::address_family;
 using core::attempt_outcome;
+using core::delay_source;
 
 /// One connection attempt. Times are offsets from the start of the dial.
 struct attempt_report {
@@ -25,6 +27,10 @@ struct attempt_report {
     std::optional<std::chrono::nanoseconds> ended;       ///< empty while pending
     attempt_outcome outcome = attempt_outcome::pending;  ///< how it ended
     boost::system::error_code error;                     ///< the attempt's own error
+    /// The delay planned before the next attempt when this one started (RFC 8305 §5), and
+    /// where it came from: the options, the address's history, or the deadline.
+    std::chrono::nanoseconds delay{};
+    delay_source delay_from = delay_source::configured;  ///< why `delay` has its value
 };
 
 /// One resolution answer. `family` is empty for endpoints given directly (ranges, literals).
@@ -47,6 +53,8 @@ struct dial_report {
     /// The resolver that answered the lookups and why it was chosen; empty when the dial
     /// looked nothing up or its transport is not the system network.
     std::optional<resolver_choice> resolver{};
+    /// What the dial took from its dial_history and gave back; empty without a history.
+    std::optional<history_use> history{};
 };
 
 /// Converts the engine's trace into a report (times relative to the trace's start).

@@ -51,6 +51,8 @@ enum class error {
     /// The resolver backend asked for is not built into this library (c-ares needs
     /// libc-ares-dev at build time).
     resolver_unavailable,
+    /// A history_settings value is zero where a positive value is needed, or absurdly large.
+    invalid_history_settings,
 };
 
 /// The category of happy_dial::error; its name is "happy_dial".

@@ -8,4 +8,6 @@
 #include <happy_dial/dialer.hpp>
 #include <happy_dial/dns_query.hpp>
 #include <happy_dial/error.hpp>
+#include <happy_dial/history.hpp>
+#include <happy_dial/network_monitor.hpp>
 #include <happy_dial/resolver.hpp>

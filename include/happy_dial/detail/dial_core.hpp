@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,8 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void release_lookups();
     void leave(self_ptr self, lock_type& lock, bool inline_allowed);
     dial_report make_dial_report() const;
+    void consult_history(core::time_point now, const dial_request& request);
+    void probe_sources(std::span<const boost::asio::ip::tcp::endpoint> endpoints);
 
     boost::asio::any_io_executor io_executor_;
     std::mutex mutex_;
@@ -128,6 +131,11 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     attempt_sockets sockets_;
     std::vector<std::shared_ptr<lookup_ticket>> tickets_;
     std::optional<resolver_choice> resolver_;  // decided at the first lookup
+    // With options_.history: the destination's key, what the history gave, what was probed.
+    std::string history_host_;
+    unsigned short history_port_ = 0;
+    std::optional<history_use> history_use_;
+    std::vector<core::address_hint> probed_;
     std::size_t answers_ = 0;
     int outstanding_ = 0;  // child handlers not yet run
     unsigned timer_generation_ = 0;

@@ -1,0 +1,368 @@
+#include "history/route_probe.hpp"
+
+#include <happy_dial/core/destination_order.hpp>
+#include <happy_dial/error.hpp>
+#include <happy_dial/history.hpp>
+
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+#include <list>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace happy_dial {
+
+using core::address_family;
+using core::duration;
+using core::time_point;
+using ip_address = boost::asio::ip::address;
+
+namespace {
+
+struct address_state {
+    ip_address address;
+    address_outcome outcome = address_outcome::connected;
+    time_point last_used{};
+    std::optional<time_point> last_success;
+    std::optional<duration> srtt;
+    std::optional<duration> rttvar;
+    unsigned failures = 0;
+    time_point penalised_until{};
+    // The route probe's answer, valid until the network changes (then everything is dropped).
+    std::optional<ip_address> source;
+    bool no_route = false;
+};
+
+struct destination {
+    std::string key;
+    std::vector<address_state> addresses;  // at most max_addresses, most recent last
+    std::uint64_t dials = 0;
+    std::optional<address_family> winner_family;
+    std::optional<time_point> winner_at;
+};
+
+// partition, host and port in one string; the NULs keep ("a", "bc") apart from ("ab", "c").
+std::string make_key(const history_key& key) {
+    std::string k;
+    k.reserve(key.partition.size() + key.host.size() + 8);
+    k.append(key.partition).push_back('\0');
+    k.append(key.host).push_back('\0');
+    k.append(std::to_string(key.port));
+    return k;
+}
+
+address_family family_of(const ip_address& a) noexcept {
+    return a.is_v6() ? address_family::ipv6 : address_family::ipv4;
+}
+
+// RFC 6298 §2: the first sample sets SRTT = R, RTTVAR = R/2; later ones use alpha 1/8, beta 1/4.
+void add_rtt_sample(address_state& s, duration r) {
+    if (!s.srtt) {
+        s.srtt = r;
+        s.rttvar = r / 2;
+        return;
+    }
+    const duration deviation = *s.srtt > r ? *s.srtt - r : r - *s.srtt;
+    s.rttvar = (*s.rttvar * 3 + deviation) / 4;
+    s.srtt = (*s.srtt * 7 + r) / 8;
+}
+
+std::optional<address_outcome> outcome_of(const core::attempt_record& a,
+                                          boost::system::error_code result) {
+    namespace ae = boost::asio::error;
+    switch (a.outcome) {
+        case core::attempt_outcome::won:
+            return address_outcome::connected;
+        case core::attempt_outcome::timed_out:
+            return address_outcome::timed_out;
+        case core::attempt_outcome::failed:
+            if (a.error == ae::connection_refused) {
+                return address_outcome::refused;
+            }
+            if (a.error == ae::timed_out || a.error == error::attempt_timed_out) {
+                return address_outcome::timed_out;
+            }
+            return address_outcome::unreachable;
+        case core::attempt_outcome::cancelled:
+            if (!result) {
+                return address_outcome::slow;  // lost the race while still pending
+            }
+            if (result == error::timed_out) {
+                return address_outcome::timed_out;
+            }
+            return std::nullopt;  // the caller cancelled: nothing learned
+        case core::attempt_outcome::pending:
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+struct dial_history::impl {
+    explicit impl(history_settings s) : settings(std::move(s)) {}
+
+    history_settings settings;
+    mutable std::mutex mutex;
+    std::list<destination> lru;  // most recently used first
+    std::unordered_map<std::string_view, std::list<destination>::iterator> index;
+    std::uint64_t epoch = 0;
+    std::optional<bool> ipv6_routable;
+
+    destination* find(const std::string& key) {
+        auto it = index.find(key);
+        if (it == index.end()) {
+            return nullptr;
+        }
+        lru.splice(lru.begin(), lru, it->second);  // most recently used
+        return &*it->second;
+    }
+
+    destination& find_or_add(const std::string& key) {
+        if (destination* d = find(key)) {
+            return *d;
+        }
+        lru.push_front(destination{key, {}, 0, std::nullopt, std::nullopt});
+        index.emplace(lru.front().key, lru.begin());
+        while (lru.size() > settings.max_destinations) {
+            index.erase(lru.back().key);
+            lru.pop_back();
+        }
+        return lru.front();
+    }
+
+    address_state& state_of(destination& d, const ip_address& a) {
+        auto it = std::find_if(d.addresses.begin(), d.addresses.end(), [&](const address_state& s) {
+            return s.address == a;
+        });
+        if (it != d.addresses.end()) {
+            return *it;
+        }
+        if (d.addresses.size() >= settings.max_addresses) {
+            // Evict the least recently used address.
+            auto oldest = std::min_element(
+                d.addresses.begin(), d.addresses.end(), [](const auto& x, const auto& y) {
+                    return x.last_used < y.last_used;
+                });
+            d.addresses.erase(oldest);
+        }
+        address_state fresh;
+        fresh.address = a;
+        d.addresses.push_back(fresh);
+        return d.addresses.back();
+    }
+
+    duration penalty(unsigned failures) const {
+        duration p = settings.failure_penalty;
+        const duration cap = settings.max_failure_penalty;
+        for (unsigned i = 1; i < failures && p < cap; ++i) {
+            p *= 2;
+        }
+        return std::min(p, cap);
+    }
+
+    core::address_hint hint_of(const address_state& s, time_point now, bool with_history) const {
+        core::address_hint h;
+        h.address = s.address;
+        h.source = s.source;
+        h.no_route = s.no_route;
+        if (!with_history) {
+            return h;
+        }
+        h.penalised = s.failures > 0 && now < s.penalised_until;
+        const bool remembered =
+            s.last_success && now - *s.last_success < duration(settings.success_lifetime);
+        if (remembered) {
+            h.used_before = true;
+            h.rtt = s.srtt;
+            if (s.srtt) {
+                h.attempt_delay =
+                    core::attempt_delay_from_rtt(*s.srtt, *s.rttvar, settings.min_attempt_delay);
+            }
+        }
+        return h;
+    }
+};
+
+boost::system::error_code validate(const history_settings& s) {
+    using std::chrono::milliseconds;
+    const auto day = milliseconds(std::chrono::hours(24));
+    const bool bad = s.max_destinations == 0 || s.max_addresses == 0 ||
+                     s.success_lifetime <= milliseconds(0) || s.success_lifetime > day ||
+                     s.failure_penalty <= milliseconds(0) || s.failure_penalty > day ||
+                     s.max_failure_penalty < s.failure_penalty || s.max_failure_penalty > 7 * day ||
+                     s.min_attempt_delay < milliseconds(10) ||
+                     s.min_attempt_delay > milliseconds(2000);
+    return bad ? make_error_code(error::invalid_history_settings) : boost::system::error_code{};
+}
+
+const char* to_string(address_outcome o) noexcept {
+    switch (o) {
+        case address_outcome::connected:
+            return "connected";
+        case address_outcome::refused:
+            return "refused";
+        case address_outcome::unreachable:
+            return "unreachable";
+        case address_outcome::timed_out:
+            return "timed out";
+        case address_outcome::slow:
+            return "slow";
+    }
+    return "unknown";
+}
+
+dial_history::dial_history(history_settings settings) {
+    if (const auto ec = validate(settings)) {
+        throw boost::system::system_error(ec);
+    }
+    impl_ = std::make_unique<impl>(std::move(settings));
+}
+
+dial_history::~dial_history() = default;
+
+core::dial_hints dial_history::hints(time_point now, const history_key& key, history_use* use) {
+    core::dial_hints hints;
+    hints.sort = true;
+    const std::string k = make_key(key);
+    std::lock_guard lock(impl_->mutex);
+    destination& d = impl_->find_or_add(k);
+    ++d.dials;
+    const unsigned one_in = impl_->settings.explore_one_in;
+    const bool explore = one_in != 0 && d.dials % one_in == 0;
+    hints.addresses.reserve(d.addresses.size());
+    std::size_t penalised = 0;
+    for (const auto& s : d.addresses) {
+        hints.addresses.push_back(impl_->hint_of(s, now, !explore));
+        penalised += hints.addresses.back().penalised ? 1u : 0u;
+    }
+    if (use != nullptr) {
+        use->explored = explore;
+        use->hints = explore ? 0 : hints.addresses.size();
+        use->penalised = penalised;
+    }
+    return hints;
+}
+
+std::size_t dial_history::record(time_point now,
+                                 const history_key& key,
+                                 const core::dial_trace& trace,
+                                 boost::system::error_code result,
+                                 const std::vector<core::address_hint>& probed) {
+    const std::string k = make_key(key);
+    std::lock_guard lock(impl_->mutex);
+    destination& d = impl_->find_or_add(k);
+    for (const auto& p : probed) {
+        address_state& s = impl_->state_of(d, p.address);
+        s.source = p.source;
+        s.no_route = p.no_route;
+        if (s.last_used == time_point{}) {
+            s.last_used = now;
+        }
+    }
+    std::size_t updated = 0;
+    for (const auto& a : trace.attempts) {
+        const auto outcome = outcome_of(a, result);
+        if (!outcome) {
+            continue;
+        }
+        address_state& s = impl_->state_of(d, a.target.address());
+        s.outcome = *outcome;
+        s.last_used = now;
+        ++updated;
+        if (*outcome == address_outcome::connected) {
+            add_rtt_sample(s, a.ended.value_or(now) - a.started);
+            s.last_success = now;
+            s.failures = 0;
+            d.winner_family = family_of(s.address);
+            d.winner_at = now;
+        } else {
+            ++s.failures;
+            s.penalised_until = now + impl_->penalty(s.failures);
+        }
+    }
+    return updated;
+}
+
+std::optional<history_entry> dial_history::find(const history_key& key,
+                                                const ip_address& address) const {
+    const std::string k = make_key(key);
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->index.find(k);
+    if (it == impl_->index.end()) {
+        return std::nullopt;
+    }
+    for (const auto& s : it->second->addresses) {
+        if (s.address == address && s.last_used != time_point{}) {
+            return history_entry{
+                s.address, s.outcome, s.last_used, s.srtt, s.rttvar, s.failures, s.penalised_until};
+        }
+    }
+    return std::nullopt;
+}
+
+std::optional<address_family> dial_history::last_winning_family(const history_key& key,
+                                                                time_point now) const {
+    const std::string k = make_key(key);
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->index.find(k);
+    if (it == impl_->index.end() || !it->second->winner_at ||
+        now - *it->second->winner_at >= duration(impl_->settings.success_lifetime)) {
+        return std::nullopt;
+    }
+    return it->second->winner_family;
+}
+
+bool dial_history::ipv6_routable() {
+    if (!impl_->settings.probe_routes) {
+        return true;
+    }
+    std::uint64_t epoch = 0;
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (impl_->ipv6_routable) {
+            return *impl_->ipv6_routable;
+        }
+        epoch = impl_->epoch;
+    }
+    const bool routable =
+        detail::probe_source(ip_address(impl_->settings.ipv6_probe_address)).has_value();
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->epoch == epoch) {  // a network change during the probe: probe again next time
+        impl_->ipv6_routable = routable;
+    }
+    return routable;
+}
+
+void dial_history::clear() {
+    std::lock_guard lock(impl_->mutex);
+    impl_->index.clear();
+    impl_->lru.clear();
+}
+
+void dial_history::network_changed() {
+    std::lock_guard lock(impl_->mutex);
+    impl_->index.clear();
+    impl_->lru.clear();
+    impl_->ipv6_routable.reset();
+    ++impl_->epoch;
+}
+
+std::uint64_t dial_history::epoch() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->epoch;
+}
+
+std::size_t dial_history::size() const {
+    std::lock_guard lock(impl_->mutex);
+    return impl_->lru.size();
+}
+
+const history_settings& dial_history::settings() const noexcept {
+    return impl_->settings;
+}
+
+}  // namespace happy_dial
