@@ -37,6 +37,15 @@ std::optional<command> parse(std::vector<std::string> args) {
     return parse_command_line(args, error);
 }
 
+// How many times `needle` occurs in `text`.
+std::size_t occurrences(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
 }  // namespace
 
 TEST_CASE("cli: every dial option has a flag", "[cli]") {
@@ -96,6 +105,26 @@ TEST_CASE("cli: bad command lines are usage errors with a reason", "[cli]") {
     CHECK(error == "unknown option --frobnicate");
     CHECK_FALSE(parse_command_line({"--timeout"}, error));
     CHECK(error == "--timeout needs a value");
+}
+
+TEST_CASE("cli: --count and --no-history", "[cli]") {
+    auto plain = parse({"h", "1"});
+    REQUIRE(plain);
+    CHECK(plain->count == 1);
+    CHECK(plain->history);
+    auto cmd = parse({"--count", "3", "--no-history", "h", "1"});
+    REQUIRE(cmd);
+    CHECK(cmd->count == 3);
+    CHECK_FALSE(cmd->history);
+    CHECK(parse({"--count", "1000", "h", "1"})->count == 1000);
+    std::string error;
+    for (const char* bad : {"0", "abc", "1001", "-1", "2x", ""}) {
+        CHECK_FALSE(parse_command_line({"--count", bad, "h", "1"}, error));
+        CHECK(error ==
+              std::string("--count takes a number of dials from 1 to 1000, not '") + bad + "'");
+    }
+    CHECK_FALSE(parse_command_line({"h", "1", "--count"}, error));
+    CHECK(error == "--count needs a value");
 }
 
 TEST_CASE("cli: exit codes are distinct per outcome", "[cli]") {
@@ -166,6 +195,68 @@ TEST_CASE("cli: attempts are described in words", "[cli]") {
     CHECK(describe_attempt(a) == "cancelled");
 }
 
+TEST_CASE("cli: planned delays and the history's part read in words", "[cli]") {
+    attempt_report a;
+    a.delay = 250ms;
+    CHECK(describe_delay(a) == "next attempt after 250 ms (configured)");
+    a.delay = 100ms;
+    a.delay_from = delay_source::history;
+    CHECK(describe_delay(a) == "next attempt after 100 ms (history)");
+    a.delay = 62500us;
+    a.delay_from = delay_source::deadline;
+    CHECK(describe_delay(a) == "next attempt after 62.5 ms (deadline)");
+
+    history_use use;
+    use.updated = 1;
+    use.first_family = address_family::ipv4;
+    CHECK(describe_history(use) == "nothing known yet, first family ipv4, 1 updated");
+    use.hints = 2;
+    use.penalised = 1;
+    use.updated = 3;
+    CHECK(describe_history(use) == "2 addresses known, 1 penalised, first family ipv4, 3 updated");
+    use.explored = true;
+    use.hints = 0;
+    use.penalised = 0;
+    use.first_family.reset();
+    use.ipv6_routable = false;
+    CHECK(describe_history(use) ==
+          "explored (ignored this time), no IPv6 route, AAAA not asked, 3 updated");
+
+    // The timeline notes the delay only when asked (the demo draws without it).
+    dial_report report;
+    report.attempts.push_back(a);
+    CHECK(rows_for(report).back().note.empty());
+    CHECK(rows_for(report, true).back().note == "next attempt after 62.5 ms (deadline)");
+}
+
+TEST_CASE("cli: json carries the history and each attempt's planned delay", "[cli]") {
+    dial_report report;
+    report.attempts.push_back({{boost::asio::ip::make_address("192.0.2.1"), 443},
+                               0ms,
+                               1ms,
+                               attempt_outcome::won,
+                               {},
+                               100ms,
+                               delay_source::history});
+    report.winner = 0;
+    std::ostringstream without;
+    write_json(without, "h", "443", report, 0);
+    CHECK(without.str().find("\"history\": null,\n") != std::string::npos);
+    CHECK(without.str().find("\"delay_ms\": 100.000, \"delay_from\": \"history\"}") !=
+          std::string::npos);
+    history_use use;
+    use.hints = 1;
+    use.first_family = address_family::ipv6;
+    use.ipv6_routable = false;
+    use.updated = 1;
+    report.history = use;
+    std::ostringstream with;
+    write_json(with, "h", "443", report, 0);
+    CHECK(with.str().find("\"history\": {\"explored\": false, \"hints\": 1, \"penalised\": 0, "
+                          "\"first_family\": \"ipv6\", \"ipv6_routable\": false, "
+                          "\"updated\": 1},\n") != std::string::npos);
+}
+
 TEST_CASE("cli: json strings are escaped", "[cli]") {
     CHECK(json_string("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
     CHECK(json_string(std::string("\x01", 1)) == "\"\\u0001\"");
@@ -200,6 +291,77 @@ TEST_CASE("cli binary: refused and black-holed targets give their exit codes", "
     CHECK(r.out.find("\"message\": \"dial timed out\"") != std::string::npos);
     // No usable address (no DNS query leaves the machine: the literal is rejected locally).
     CHECK(run("0.0.0.0 80 2>/dev/null").status == resolution_failed);
+}
+
+TEST_CASE("cli binary: --count N dials N times in one process", "[cli][binary]") {
+    accepting_listener ok(loopback_v4);
+    const std::string port = std::to_string(ok.endpoint().port());
+    auto r = run("--count 3 127.0.0.1 " + port);
+    CHECK(r.status == connected);
+    CHECK(occurrences(r.out, "connected to 127.0.0.1:") == 3);
+    CHECK(r.out.find("dial 1 of 3\n") == 0);
+    CHECK(r.out.find("dial 3 of 3\n") != std::string::npos);
+    // One JSON document per dial; the second learned the first one's RTT.
+    auto j = run("--json --count 2 127.0.0.1 " + port);
+    CHECK(j.status == connected);
+    CHECK(occurrences(j.out, "\"host\": \"127.0.0.1\"") == 2);
+    CHECK(occurrences(j.out, "\n}\n") == 2);
+    CHECK(j.out.find("dial 1") == std::string::npos);
+    const auto second = j.out.find("\n}\n") + 3;
+    CHECK(j.out.find("\"hints\": 0,") < second);
+    CHECK(j.out.find("\"delay_ms\": 250.000, \"delay_from\": \"configured\"") < second);
+    CHECK(j.out.find("\"hints\": 1,", second) != std::string::npos);
+    CHECK(j.out.find("\"delay_from\": \"history\"", second) != std::string::npos);
+}
+
+TEST_CASE("cli binary: bad --count values are usage errors", "[cli][binary]") {
+    for (const char* bad : {"0", "abc", "1001"}) {
+        CHECK(run(std::string("--count ") + bad + " 127.0.0.1 1 2>/dev/null").status ==
+              usage_error);
+    }
+    // The reason goes to stderr.
+    auto r = run("--count 1001 127.0.0.1 1 2>&1");
+    CHECK(r.status == usage_error);
+    CHECK(r.out.find("--count takes a number of dials from 1 to 1000, not '1001'") !=
+          std::string::npos);
+}
+
+TEST_CASE("cli binary: history is on unless --no-history", "[cli][binary]") {
+    accepting_listener ok(loopback_v4);
+    const std::string port = std::to_string(ok.endpoint().port());
+    auto with = run("--json 127.0.0.1 " + port);
+    CHECK(with.status == connected);
+    CHECK(with.out.find("\"history\": {\"explored\": false, \"hints\": 0,") != std::string::npos);
+    CHECK(with.out.find("\"delay_ms\": 250.000") != std::string::npos);
+    auto without = run("--json --no-history 127.0.0.1 " + port);
+    CHECK(without.status == connected);
+    CHECK(without.out.find("\"history\": null,") != std::string::npos);
+    CHECK(without.out.find("\"delay_ms\": 250.000, \"delay_from\": \"configured\"") !=
+          std::string::npos);
+    auto trace = run("--trace --no-history 127.0.0.1 " + port);
+    CHECK(trace.out.find("history: off\n") != std::string::npos);
+}
+
+TEST_CASE("cli binary: --trace --count shows what the history learned from a refusal",
+          "[cli][binary]") {
+    refusing_port refused(loopback_v4);
+    const std::string port = std::to_string(refused.endpoint().port());
+    auto r = run("--trace --count 2 127.0.0.1 " + port + " 2>/dev/null");
+    CHECK(r.status == attempts_failed);
+    CHECK(occurrences(r.out, "history: ") == 2);
+    CHECK(r.out.find("history: nothing known yet, first family ") != std::string::npos);
+    CHECK(r.out.find("history: 1 address known, 1 penalised, first family ") != std::string::npos);
+    CHECK(occurrences(r.out, ", 1 updated\n") == 2);
+    CHECK(occurrences(r.out, "refused  (") == 2);
+    CHECK(occurrences(r.out, "next attempt after 250 ms (configured)") == 2);
+    // One dial in explore_one_in ignores the history.
+    const unsigned one_in = history_settings{}.explore_one_in;
+    REQUIRE(one_in > 0);
+    auto many =
+        run("--trace --count " + std::to_string(one_in) + " 127.0.0.1 " + port + " 2>/dev/null");
+    CHECK(many.status == attempts_failed);
+    CHECK(occurrences(many.out, "history: ") == one_in);
+    CHECK(occurrences(many.out, "history: explored (ignored this time)") == 1);
 }
 
 TEST_CASE("cli binary: --json records a per-attempt timeout on a black-holed IPv6 address",

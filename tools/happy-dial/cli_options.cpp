@@ -2,9 +2,12 @@
 
 #include <charconv>
 #include <chrono>
+#include <string>
 
 namespace happy_dial::cli {
 namespace {
+
+constexpr long long max_count = 1000;  // --count
 
 std::optional<long long> parse_number(const std::string& text) {
     long long value = 0;
@@ -37,8 +40,13 @@ options (defaults are RFC 8305's):
   --attempt-timeout MS      give up on one attempt after MS (none: the OS decides)
   --max-attempts N          at most N attempts in flight at once (0: no cap)
   --bind ADDR               local address for attempts of ADDR's family (repeatable)
-  --trace                   draw the race as a timeline
-  --json                    print the race as one JSON document
+  --count N                 dial N times in a row (1..1000), one history for all; the exit
+                            code is the last dial's
+  --no-history              no connection history (by default the dials of this process share
+                            one: address order, first family and attempt delays learned)
+  --trace                   draw the race as a timeline, with each attempt's planned delay
+                            and what the history did
+  --json                    print the race as one JSON document (one per dial)
   --demo                    run the self-contained local demo (no network, no root)
   -h, --help                this text
   --version                 print the version
@@ -97,6 +105,20 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
             cmd.trace = true;
         } else if (arg == "--json") {
             cmd.json = true;
+        } else if (arg == "--no-history") {
+            cmd.history = false;
+        } else if (arg == "--count") {
+            auto text = value();
+            if (!text) {
+                return std::nullopt;
+            }
+            auto n = parse_number(*text);
+            if (!n || *n < 1 || *n > max_count) {
+                error = "--count takes a number of dials from 1 to " + std::to_string(max_count) +
+                        ", not '" + *text + "'";
+                return std::nullopt;
+            }
+            cmd.count = static_cast<unsigned>(*n);
         } else if (arg == "-6" || arg == "--ipv6-only") {
             cmd.options.family = family_preference::ipv6_only;
         } else if (arg == "-4" || arg == "--ipv4-only") {

@@ -16,6 +16,8 @@ struct command {
     dial_options options;
     std::optional<boost::asio::ip::address> bind_v4;  ///< --bind ADDR for IPv4 attempts
     std::optional<boost::asio::ip::address> bind_v6;  ///< --bind ADDR for IPv6 attempts
+    bool history = true;  ///< one dial_history shared by the dials (--no-history: none)
+    unsigned count = 1;   ///< --count N: dial N times in a row (1..1000)
     bool trace = false;
     bool json = false;
     bool help = false;

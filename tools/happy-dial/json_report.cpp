@@ -90,6 +90,19 @@ void write_json(std::ostream& os,
     } else {
         os << "  \"resolver\": null,\n";
     }
+    if (report.history) {
+        const auto& h = *report.history;
+        os << "  \"history\": {\"explored\": " << (h.explored ? "true" : "false")
+           << ", \"hints\": " << h.hints << ", \"penalised\": " << h.penalised
+           << ", \"first_family\": "
+           << (h.first_family
+                   ? json_string(*h.first_family == address_family::ipv6 ? "ipv6" : "ipv4")
+                   : std::string("null"))
+           << ", \"ipv6_routable\": " << (h.ipv6_routable ? "true" : "false")
+           << ", \"updated\": " << h.updated << "},\n";
+    } else {
+        os << "  \"history\": null,\n";
+    }
     os << "  \"answers\": [";
     for (std::size_t i = 0; i < report.answers.size(); ++i) {
         const auto& a = report.answers[i];
@@ -110,7 +123,9 @@ void write_json(std::ostream& os,
            << ", \"started_ms\": " << number(to_ms(a.started))
            << ", \"ended_ms\": " << (a.ended ? number(to_ms(*a.ended)) : std::string("null"))
            << ", \"outcome\": " << json_string(describe_attempt(a))
-           << ", \"error\": " << error_object(a.error) << "}";
+           << ", \"error\": " << error_object(a.error)
+           << ", \"delay_ms\": " << number(to_ms(a.delay))
+           << ", \"delay_from\": " << json_string(to_string(a.delay_from)) << "}";
     }
     os << (report.attempts.empty() ? "" : "\n  ") << "]\n";
     os << "}\n";

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -83,7 +84,12 @@ int report_dial(const command& cmd, const dial_report& report) {
             std::cout << "resolver: " << to_string(report.resolver->backend) << " ("
                       << report.resolver->reason << ")\n";
         }
-        draw_timeline(std::cout, rows_for(report), to_ms(report.elapsed));
+        if (report.history) {
+            std::cout << "history: " << describe_history(*report.history) << "\n";
+        } else if (!cmd.options.history) {
+            std::cout << "history: off\n";
+        }
+        draw_timeline(std::cout, rows_for(report, true), to_ms(report.elapsed));
     }
     if (code == connected) {
         const auto& w = report.attempts[*report.winner];
@@ -120,15 +126,34 @@ int main(int argc, char** argv) {
         return run_demo(std::cout);
     }
     add_binds(cmd);
+    // One history for every dial of this process (--count): what a dial learns, the next uses.
+    if (cmd.history) {
+        cmd.options.history = std::make_shared<dial_history>();
+    }
 
     asio::io_context ctx;
-    dial_report report;
-    cmd.options.report = &report;
-    async_dial(ctx, cmd.host, cmd.port, cmd.options, [](boost::system::error_code, tcp::socket) {});
-    ctx.run();
-    const int status = report_dial(cmd, report);
-    // Whoever reads a pipe sees the result now, not when the process exits (issue 11).
-    std::cout.flush();
-    std::cerr.flush();
+    int status = connected;
+    for (unsigned n = 1; n <= cmd.count; ++n) {
+        if (cmd.count > 1 && !cmd.json) {
+            std::cout << "dial " << n << " of " << cmd.count << "\n";
+        }
+        dial_report report;
+        cmd.options.report = &report;
+        // The winner's socket is closed before the next dial starts.
+        async_dial(ctx,
+                   cmd.host,
+                   cmd.port,
+                   cmd.options,
+                   [](boost::system::error_code, tcp::socket socket) {
+                       boost::system::error_code ignored;
+                       socket.close(ignored);
+                   });
+        ctx.run();
+        ctx.restart();
+        status = report_dial(cmd, report);
+        // Whoever reads a pipe sees the result now, not when the process exits (issue 11).
+        std::cout.flush();
+        std::cerr.flush();
+    }
     return status;
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <string>
 
 namespace happy_dial::cli {
 
@@ -19,6 +20,40 @@ std::string format_ms(double ms) {
     char buf[32];
     std::snprintf(buf, sizeof buf, ms < 10 ? "%.2f" : "%.1f", ms);
     return buf;
+}
+
+std::string format_delay_ms(std::chrono::nanoseconds d) {
+    if (d.count() % 1'000'000 == 0) {
+        return std::to_string(d.count() / 1'000'000);
+    }
+    return format_ms(to_ms(d));
+}
+
+std::string describe_delay(const attempt_report& attempt) {
+    return "next attempt after " + format_delay_ms(attempt.delay) + " ms (" +
+           to_string(attempt.delay_from) + ")";
+}
+
+std::string describe_history(const history_use& use) {
+    std::string text;
+    if (use.explored) {
+        text = "explored (ignored this time)";
+    } else if (use.hints == 0) {
+        text = "nothing known yet";
+    } else {
+        text = std::to_string(use.hints) + (use.hints == 1 ? " address" : " addresses") + " known";
+        if (use.penalised > 0) {
+            text += ", " + std::to_string(use.penalised) + " penalised";
+        }
+    }
+    if (use.first_family) {
+        text += std::string(", first family ") +
+                (*use.first_family == address_family::ipv6 ? "ipv6" : "ipv4");
+    }
+    if (!use.ipv6_routable) {
+        text += ", no IPv6 route, AAAA not asked";
+    }
+    return text + ", " + std::to_string(use.updated) + " updated";
 }
 
 std::string describe_attempt(const attempt_report& attempt) {
@@ -48,7 +83,7 @@ std::string describe_attempt(const attempt_report& attempt) {
     return "failed: " + ec.message();
 }
 
-std::vector<timeline_row> rows_for(const dial_report& report) {
+std::vector<timeline_row> rows_for(const dial_report& report, bool delays) {
     std::vector<timeline_row> rows;
     for (const auto& answer : report.answers) {
         timeline_row row;
@@ -81,6 +116,9 @@ std::vector<timeline_row> rows_for(const dial_report& report) {
             row.end_ms = to_ms(*attempt.ended);
         }
         row.outcome = describe_attempt(attempt);
+        if (delays) {
+            row.note = describe_delay(attempt);
+        }
         rows.push_back(row);
     }
     return rows;
@@ -137,6 +175,9 @@ void draw_timeline(std::ostream& os,
                 os << " -> " << (r.end_ms ? format_ms(*r.end_ms) : std::string("..."));
             }
             os << " ms)";
+        }
+        if (!r.note.empty()) {
+            os << "  " << r.note;
         }
         os << "\n";
     }

@@ -17,13 +17,22 @@ struct timeline_row {
     std::optional<double> end_ms;  ///< empty: still running when the timeline ends
     std::string outcome;           ///< "won", "refused", "2 addresses", ...
     bool point = false;            ///< an instant (DNS answer) rather than a span
+    std::string note;              ///< printed after the times ("next attempt after ...")
 };
 
 /// How an attempt ended, in words: won, refused, unreachable, timed out, cancelled, ...
 std::string describe_attempt(const attempt_report& attempt);
 
-/// The rows for a dial: its answers, then its attempts.
-std::vector<timeline_row> rows_for(const dial_report& report);
+/// The rows for a dial: its answers, then its attempts. With `delays`, each attempt's row notes
+/// the delay planned before the next attempt and why ("next attempt after 250 ms (configured)").
+std::vector<timeline_row> rows_for(const dial_report& report, bool delays = false);
+
+/// "next attempt after 250 ms (configured)": the delay planned when `attempt` started.
+std::string describe_delay(const attempt_report& attempt);
+
+/// What a dial's history did, in words: "1 address known, 1 penalised, first family ipv4,
+/// 1 updated", "explored (ignored this time), ...", "..., no IPv6 route, AAAA not asked".
+std::string describe_history(const history_use& use);
 
 /// Draws rows on a shared millisecond axis from 0 to `total_ms`, `width` columns wide.
 void draw_timeline(std::ostream& os,
@@ -33,6 +42,9 @@ void draw_timeline(std::ostream& os,
 
 /// Milliseconds as a short decimal string ("250.3").
 std::string format_ms(double ms);
+
+/// A delay in milliseconds: whole ones without decimals ("250"), others as format_ms does.
+std::string format_delay_ms(std::chrono::nanoseconds d);
 
 double to_ms(std::chrono::nanoseconds d);
 
