@@ -207,6 +207,11 @@ bench::bench() {
     etc_dir_ = std::string("/etc/netns/") + std::getenv("HAPPY_DIAL_NETNS");
     std::string out;
     check(run_command({"ip", "link", "set", "lo", "up"}, &out), "ip link set lo up", out);
+    // A dual-stack host has an IPv6 default route; dial_history's reachability probe (a UDP
+    // connect(), nothing is sent) looks for one. Every packet stays on lo.
+    check(run_command({"ip", "-6", "route", "add", "default", "dev", "lo"}, &out),
+          "ip -6 route add default dev lo",
+          out);
     // Name resolution: /etc/hosts first, then the scripted server; one try, 1 s timeout, so a
     // lost answer costs 1 s, not 5 s x 2.
     write_file(etc_dir_ + "/nsswitch.conf", "hosts: files dns\n");

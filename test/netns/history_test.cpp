@@ -1,0 +1,191 @@
+// Shared history on a real kernel (issue 14): repeated dials of one host with one dial_history.
+// Each case asserts the winner, the SYNs the kernel counted, and timing windows: lower bounds
+// are physical, upper bounds add `slack` for 2 busy CI cores (as scenario_test.cpp).
+#include "catch.hpp"
+#include "netns/scenario.hpp"
+
+#include <happy_dial/history.hpp>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+using namespace happy_dial;
+using namespace happy_dial::netns;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr double slack = 60;  // ms above every upper bound
+constexpr double cad = 250;   // Connection Attempt Delay (default)
+
+/// A history that never explores (the bench has an IPv6 default route on lo, so IPv6 counts
+/// as routable).
+std::shared_ptr<dial_history> bench_history(history_settings s = {}) {
+    s.explore_one_in = 0;
+    return std::make_shared<dial_history>(s);
+}
+
+std::size_t dns_queries_of(const outcome& r, std::uint16_t type) {
+    std::size_t n = 0;
+    for (const auto& q : r.dns_queries) {
+        n += q.type == type ? 1 : 0;
+    }
+    return n;
+}
+
+/// One figure for tools/measure/history.sh: "[history] case=... first_ms=... repeat_ms=...".
+void print_figures(std::string_view name, const outcome& first, const outcome& repeat) {
+    std::cout << "[history] case=" << name << " first_ms=" << first.elapsed_ms()
+              << " repeat_ms=" << repeat.elapsed_ms()
+              << " repeat_syns=" << repeat.syns_v6() + repeat.syns_v4() << "\n"
+              << std::flush;
+}
+
+void require_winner(const outcome& r, std::string_view address) {
+    INFO(r.describe());
+    REQUIRE(r.completed);
+    REQUIRE_FALSE(r.error);
+    CHECK(r.winner() == address);
+}
+
+}  // namespace
+
+TEST_CASE("history: IPv6 black-holed: the second dial goes over IPv4 at once with one SYN",
+          "[netns][history]") {
+    scenario s;
+    s.host = "v6-blackhole.hd.test";
+    s.ipv6 = {black_holed("2001:db8::11")};
+    s.ipv4 = {healthy("127.0.0.11")};
+    s.options.history = bench_history();
+    const auto first = run("history: first dial, IPv6 black-holed", s);
+    require_winner(first, "127.0.0.11");
+    CHECK_WINDOW(first.elapsed_ms(), cad, cad + slack);
+    for (int i = 0; i < 3; ++i) {
+        const auto again = dial_on_bench(s.host, s.options, 5000ms);
+        INFO("repeat #" << i << "\n" << again.describe());
+        require_winner(again, "127.0.0.11");
+        CHECK_WINDOW(again.elapsed_ms(), 0, 15);
+        CHECK(again.syns_v6() == 0);
+        CHECK(again.syns_v4() == 1);
+        REQUIRE(again.report.history);
+        CHECK(again.report.history->penalised == 1);
+        CHECK(again.report.history->first_family == address_family::ipv4);
+        REQUIRE(again.report.attempts.size() == 1);
+        CHECK(again.report.attempts[0].delay_from == delay_source::history);
+        print_figures("v6-blackhole", first, again);
+    }
+}
+
+TEST_CASE("history: three dead IPv6 addresses ahead of a working one: the repeat takes <= 5 ms",
+          "[netns][history]") {
+    scenario s;
+    s.host = "dead-first.hd.test";
+    s.ipv6 = {black_holed("2001:db8::11"),
+              black_holed("2001:db8::12"),
+              black_holed("2001:db8::13"),
+              healthy("2001:db8::14")};
+    s.options.history = bench_history();
+    const auto first = run("history: first dial, three dead IPv6 first", s);
+    require_winner(first, "2001:db8::14");
+    CHECK_WINDOW(first.elapsed_ms(), 3 * cad, 3 * cad + slack);
+    for (int i = 0; i < 3; ++i) {
+        const auto again = dial_on_bench(s.host, s.options, 5000ms);
+        INFO("repeat #" << i << "\n" << again.describe());
+        require_winner(again, "2001:db8::14");
+        CHECK_WINDOW(again.elapsed_ms(), 0, 5);
+        CHECK(again.syns_v6() == 1);
+        CHECK(again.syns_to("2001:db8::14") == 1);
+        print_figures("three-dead-v6", first, again);
+    }
+}
+
+TEST_CASE("history: after the penalty expires or the network changes, IPv6 goes first again",
+          "[netns][history]") {
+    history_settings settings;
+    settings.failure_penalty = 400ms;
+    settings.max_failure_penalty = 400ms;
+    scenario s;
+    s.host = "v6-blackhole.hd.test";
+    s.ipv6 = {black_holed("2001:db8::11")};
+    s.ipv4 = {healthy("127.0.0.11")};
+    s.options.history = bench_history(settings);
+    const auto first = run("history: expiry, first dial", s);
+    require_winner(first, "127.0.0.11");
+    const auto remembered = dial_on_bench(s.host, s.options, 5000ms);
+    CHECK(remembered.syns_v6() == 0);
+
+    std::this_thread::sleep_for(450ms);  // the penalty (400 ms) is over
+    const auto expired = dial_on_bench(s.host, s.options, 5000ms);
+    INFO(expired.describe());
+    REQUIRE_FALSE(expired.report.attempts.empty());
+    CHECK(expired.report.attempts[0].endpoint.address().to_string() == "2001:db8::11");
+    CHECK(expired.syns_v6() == 1);
+    require_winner(expired, "127.0.0.11");  // still black-holed: IPv4 wins one CAD later
+    CHECK_WINDOW(expired.elapsed_ms(), cad, cad + slack);
+
+    // Penalised again; a network change forgets it at once.
+    CHECK(dial_on_bench(s.host, s.options, 5000ms).syns_v6() == 0);
+    s.options.history->network_changed();
+    const auto changed = dial_on_bench(s.host, s.options, 5000ms);
+    INFO(changed.describe());
+    REQUIRE_FALSE(changed.report.attempts.empty());
+    CHECK(changed.report.attempts[0].endpoint.address().to_string() == "2001:db8::11");
+}
+
+TEST_CASE("history: IPv6 80 ms slower: IPv4 is used while the difference lasts",
+          "[netns][history]") {
+    // A short attempt delay (30 ms) lets IPv4 overtake the 80 ms IPv6 path on the first dial.
+    history_settings settings;
+    settings.failure_penalty = 400ms;
+    settings.max_failure_penalty = 400ms;
+    settings.min_attempt_delay = 30ms;
+    scenario s;
+    s.host = "v6-slow.hd.test";
+    s.ipv6 = {slow("2001:db8::11", 80ms)};
+    s.ipv4 = {healthy("127.0.0.11")};
+    s.options.connection_attempt_delay = 30ms;
+    s.options.history = bench_history(settings);
+    const auto first = run("history: IPv6 80 ms slower, first dial", s);
+    require_winner(first, "127.0.0.11");
+    for (int i = 0; i < 3; ++i) {
+        const auto again = dial_on_bench(s.host, s.options, 5000ms);
+        INFO("repeat #" << i);
+        require_winner(again, "127.0.0.11");
+        CHECK(again.syns_v6() == 0);
+        CHECK(again.syns_v4() == 1);
+        CHECK_WINDOW(again.elapsed_ms(), 0, 15);
+        print_figures("v6-80ms-slower", first, again);
+    }
+    // The IPv6 path recovers; once the penalty is over IPv6 is tried first and wins.
+    auto& b = bench::get();
+    b.configure({healthy("2001:db8::11"), healthy("127.0.0.11")});
+    std::this_thread::sleep_for(450ms);
+    const auto recovered = dial_on_bench(s.host, s.options, 5000ms);
+    require_winner(recovered, "2001:db8::11");
+    CHECK(recovered.syns_v4() == 0);
+    CHECK_WINDOW(recovered.elapsed_ms(), 0, 15);
+}
+
+TEST_CASE("history: no IPv6 route: no AAAA query, the first SYN within 2 ms of the A answer",
+          "[netns][history][dns]") {
+    scenario s;
+    s.host = "no-v6-route.hd.test";
+    s.source = name_source::dns;
+    s.ipv6 = {healthy("2001:db8::11")};
+    s.ipv4 = {healthy("127.0.0.11")};
+    // Without the bench's IPv6 default route the probe (a global address) finds no route.
+    bench::get();  // sets the namespace up, default route included
+    std::string out;
+    REQUIRE(run_command({"ip", "-6", "route", "del", "default", "dev", "lo"}, &out) == 0);
+    s.options.history = bench_history();
+    const auto r = run("history: no IPv6 route", s);
+    require_winner(r, "127.0.0.11");
+    CHECK(dns_queries_of(r, dns_server::type_aaaa) == 0);
+    CHECK(dns_queries_of(r, dns_server::type_a) == 1);
+    REQUIRE(r.report.history);
+    CHECK_FALSE(r.report.history->ipv6_routable);
+    const double a_at = r.answer_ms(address_family::ipv4);
+    REQUIRE(a_at >= 0);
+    CHECK_WINDOW(r.first_syn_ms("127.0.0.11") - a_at, 0, 2);
+}
