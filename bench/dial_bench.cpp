@@ -19,6 +19,7 @@
 
 #include <cstdio>
 #include <malloc.h>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,14 +102,19 @@ struct targets {
 
 // ---- Healthy path: one endpoint, or ::1 and 127.0.0.1 both accepting -----------------------
 
-void healthy(benchmark::State& state, bool dual) {
+// `remember`: every happy_dial dial shares one dial_history (issue 14: its lookup at the start
+// and its record at the end are on this path).
+void healthy(benchmark::State& state, bool dual, bool remember) {
     if (dual && !has_ipv6_loopback()) {
         state.SkipWithError("no IPv6 loopback");
         return;
     }
     asio::io_context ctx;
     targets t(dual, 8);
-    const happy_dial::dial_options options;
+    happy_dial::dial_options options;
+    if (remember) {
+        options.history = std::make_shared<happy_dial::dial_history>();
+    }
     std::vector<double> plain_ns;
     std::vector<double> happy_ns;
     std::size_t plain_conns = 0;
@@ -474,8 +480,10 @@ int main(int argc, char** argv) {
         }
         b->Unit(benchmark::kMicrosecond);
     };
-    timed(benchmark::RegisterBenchmark("healthy_single", healthy, false), 4.0);
-    timed(benchmark::RegisterBenchmark("healthy_dual_stack", healthy, true), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_single", healthy, false, false), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_dual_stack", healthy, true, false), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_single_history", healthy, false, true), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_dual_stack_history", healthy, true, true), 4.0);
     auto* alloc = benchmark::RegisterBenchmark("allocations", allocations);
     for (int n : {1, 2, 4, 8, 16, 64, 512}) {
         alloc->Arg(n);

@@ -223,7 +223,9 @@ def report(dial_ctx, dial, engine_ctx, engine):
                "median) | goal | connections / dial (plain, happy) | attempts / dial |")
     out.append("|---|---|---|---|---|---|---|---|")
     for bench, label in (("healthy_single", "single endpoint"),
-                         ("healthy_dual_stack", "dual stack ::1 + 127.0.0.1")):
+                         ("healthy_dual_stack", "dual stack ::1 + 127.0.0.1"),
+                         ("healthy_single_history", "single endpoint, with a dial_history"),
+                         ("healthy_dual_stack_history", "dual stack, with a dial_history")):
         b = find(dial, bench)
         if not b:
             continue
