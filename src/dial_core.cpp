@@ -337,7 +337,8 @@ void dial_core::finish(boost::system::error_code ec, std::optional<core::attempt
             history_key{options_.history_partition, history_host_, history_port_},
             engine_.trace(),
             ec,
-            probed_);
+            probed_,
+            history_use_->epoch);
     }
     ++timer_generation_;
     if (timer_) {

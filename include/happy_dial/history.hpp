@@ -91,6 +91,7 @@ struct history_use {
     std::optional<core::address_family> first_family;  ///< the family the history put first
     bool ipv6_routable = true;                         ///< false: no AAAA query was sent
     std::size_t updated = 0;                           ///< addresses recorded after the dial
+    std::uint64_t epoch = 0;  ///< the history's epoch (network changes) when the dial started
 };
 
 /// The memory shared by dials: per destination, per address outcome, RTT and penalty.
@@ -116,18 +117,25 @@ class dial_history {
                            history_use* use = nullptr);
 
     /// Records what a dial to `key` did: every ended attempt of `trace` (with `result`, the
-    /// dial's error: on success an attempt cancelled while pending was "slow", on
-    /// error::timed_out it timed out; a caller's cancellation teaches nothing), and the
-    /// source addresses probed during the dial. Returns the number of addresses updated.
+    /// dial's error: on success an attempt cancelled while pending that started no later than
+    /// the winner was "slow", on error::timed_out it timed out; a caller's cancellation
+    /// teaches nothing), and the source addresses probed during the dial. With `epoch` (the
+    /// one hints() reported), nothing is recorded when the network changed since. Returns the
+    /// number of addresses updated.
     std::size_t record(core::time_point now,
                        const history_key& key,
                        const core::dial_trace& trace,
                        boost::system::error_code result,
-                       const std::vector<core::address_hint>& probed = {});
+                       const std::vector<core::address_hint>& probed = {},
+                       std::optional<std::uint64_t> epoch = std::nullopt);
 
     /// What is remembered of `address` for `key` (penalties included, however old).
     std::optional<history_entry> find(const history_key& key,
                                       const boost::asio::ip::address& address) const;
+
+    /// The address of the last winner for `key`, while that success is remembered.
+    std::optional<boost::asio::ip::address> last_winner(const history_key& key,
+                                                        core::time_point now) const;
 
     /// The family of the last winner for `key`, while that success is remembered.
     std::optional<core::address_family> last_winning_family(const history_key& key,

@@ -40,7 +40,7 @@ struct destination {
     std::string key;
     std::vector<address_state> addresses;  // at most max_addresses, most recent last
     std::uint64_t dials = 0;
-    std::optional<address_family> winner_family;
+    std::optional<ip_address> winner;
     std::optional<time_point> winner_at;
 };
 
@@ -70,8 +70,10 @@ void add_rtt_sample(address_state& s, duration r) {
     s.srtt = (*s.srtt * 7 + r) / 8;
 }
 
+// `winner_started`: when the winning attempt started (empty when the dial did not connect).
 std::optional<address_outcome> outcome_of(const core::attempt_record& a,
-                                          boost::system::error_code result) {
+                                          boost::system::error_code result,
+                                          std::optional<time_point> winner_started) {
     namespace ae = boost::asio::error;
     switch (a.outcome) {
         case core::attempt_outcome::won:
@@ -88,7 +90,12 @@ std::optional<address_outcome> outcome_of(const core::attempt_record& a,
             return address_outcome::unreachable;
         case core::attempt_outcome::cancelled:
             if (!result) {
-                return address_outcome::slow;  // lost the race while still pending
+                // Lost the race while still pending. Only an attempt that started no later
+                // than the winner was beaten; one started after it just had less time.
+                if (winner_started && a.started <= *winner_started) {
+                    return address_outcome::slow;
+                }
+                return std::nullopt;
             }
             if (result == error::timed_out) {
                 return address_outcome::timed_out;
@@ -240,6 +247,7 @@ core::dial_hints dial_history::hints(time_point now, const history_key& key, his
         penalised += hints.addresses.back().penalised ? 1u : 0u;
     }
     if (use != nullptr) {
+        use->epoch = impl_->epoch;
         use->explored = explore;
         use->hints = explore ? 0 : hints.addresses.size();
         use->penalised = penalised;
@@ -251,9 +259,13 @@ std::size_t dial_history::record(time_point now,
                                  const history_key& key,
                                  const core::dial_trace& trace,
                                  boost::system::error_code result,
-                                 const std::vector<core::address_hint>& probed) {
+                                 const std::vector<core::address_hint>& probed,
+                                 std::optional<std::uint64_t> epoch) {
     const std::string k = make_key(key);
     std::lock_guard lock(impl_->mutex);
+    if (epoch && *epoch != impl_->epoch) {
+        return 0;  // the network changed during the dial: what it saw is of the old network
+    }
     destination& d = impl_->find_or_add(k);
     for (const auto& p : probed) {
         address_state& s = impl_->state_of(d, p.address);
@@ -263,9 +275,15 @@ std::size_t dial_history::record(time_point now,
             s.last_used = now;
         }
     }
+    std::optional<time_point> winner_started;
+    for (const auto& a : trace.attempts) {
+        if (a.outcome == core::attempt_outcome::won) {
+            winner_started = a.started;
+        }
+    }
     std::size_t updated = 0;
     for (const auto& a : trace.attempts) {
-        const auto outcome = outcome_of(a, result);
+        const auto outcome = outcome_of(a, result, winner_started);
         if (!outcome) {
             continue;
         }
@@ -277,7 +295,7 @@ std::size_t dial_history::record(time_point now,
             add_rtt_sample(s, a.ended.value_or(now) - a.started);
             s.last_success = now;
             s.failures = 0;
-            d.winner_family = family_of(s.address);
+            d.winner = s.address;
             d.winner_at = now;
         } else {
             ++s.failures;
@@ -304,8 +322,7 @@ std::optional<history_entry> dial_history::find(const history_key& key,
     return std::nullopt;
 }
 
-std::optional<address_family> dial_history::last_winning_family(const history_key& key,
-                                                                time_point now) const {
+std::optional<ip_address> dial_history::last_winner(const history_key& key, time_point now) const {
     const std::string k = make_key(key);
     std::lock_guard lock(impl_->mutex);
     auto it = impl_->index.find(k);
@@ -313,7 +330,13 @@ std::optional<address_family> dial_history::last_winning_family(const history_ke
         now - *it->second->winner_at >= duration(impl_->settings.success_lifetime)) {
         return std::nullopt;
     }
-    return it->second->winner_family;
+    return it->second->winner;
+}
+
+std::optional<address_family> dial_history::last_winning_family(const history_key& key,
+                                                                time_point now) const {
+    const auto winner = last_winner(key, now);
+    return winner ? std::optional(family_of(*winner)) : std::nullopt;
 }
 
 bool dial_history::ipv6_routable() {

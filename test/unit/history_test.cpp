@@ -160,6 +160,7 @@ TEST_CASE("history: losers still pending are 'slow', failures by kind, caller ca
     CHECK(h.find(key, v6_3.address())->outcome == address_outcome::unreachable);
     CHECK(h.find(key, v4_1.address())->outcome == address_outcome::connected);
     CHECK(h.last_winning_family(key, t(1)) == address_family::ipv4);
+    CHECK(h.last_winner(key, t(1)) == v4_1.address());
 
     dial_trace timed_out;
     timed_out.attempts.push_back(attempt(
@@ -441,4 +442,28 @@ TEST_CASE("history: without an IPv6 route no AAAA query is asked for", "[history
     only6.set_hints(hints);
     only6.start(t(0), parse_target("example.test", "443"));
     CHECK(drain(only6) == seq{start_lookup{address_family::ipv6}});
+}
+
+TEST_CASE("history: an attempt started after the winner is not 'slow'", "[history]") {
+    dial_history h(no_probe());
+    dial_trace trace;
+    trace.attempts.push_back(attempt(0, v6_1, 0, 5, attempt_outcome::won));
+    trace.attempts.push_back(
+        attempt(1, v4_1, 3, 5, attempt_outcome::cancelled, boost::asio::error::operation_aborted));
+    CHECK(h.record(t(10), key, trace, {}) == 1);
+    CHECK_FALSE(h.find(key, v4_1.address()));
+    CHECK(h.find(key, v6_1.address())->outcome == address_outcome::connected);
+}
+
+TEST_CASE("history: a dial that straddled a network change records nothing", "[history]") {
+    dial_history h(no_probe());
+    history_use use;
+    h.hints(t(0), key, &use);
+    CHECK(use.epoch == 0);
+    h.network_changed();
+    CHECK(h.record(t(5), key, won_by(v4_1, 5, {v6_1}), {}, {}, use.epoch) == 0);
+    CHECK(h.size() == 0);
+    h.hints(t(6), key, &use);
+    CHECK(use.epoch == 1);
+    CHECK(h.record(t(9), key, won_by(v4_1, 5, {v6_1}), {}, {}, use.epoch) == 2);
 }
