@@ -5,6 +5,10 @@
 #include "netns/scenario.hpp"
 
 #include <happy_dial/history.hpp>
+#include <happy_dial/network_monitor.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <iostream>
 #include <memory>
@@ -100,7 +104,7 @@ TEST_CASE("history: three dead IPv6 addresses ahead of a working one: the repeat
     }
 }
 
-TEST_CASE("history: after the penalty expires or the network changes, IPv6 goes first again",
+TEST_CASE("history: after the penalty expires or an address is added, IPv6 goes first again",
           "[netns][history]") {
     history_settings settings;
     settings.failure_penalty = 400ms;
@@ -124,9 +128,23 @@ TEST_CASE("history: after the penalty expires or the network changes, IPv6 goes 
     require_winner(expired, "127.0.0.11");  // still black-holed: IPv4 wins one CAD later
     CHECK_WINDOW(expired.elapsed_ms(), cad, cad + slack);
 
-    // Penalised again; a network change forgets it at once.
+    // Penalised again; an address added to the host is a network change: the monitor (on its
+    // own io_context and thread) flushes the history, and IPv6 goes first again.
     CHECK(dial_on_bench(s.host, s.options, 5000ms).syns_v6() == 0);
-    s.options.history->network_changed();
+    boost::asio::io_context monitor_ctx;
+    network_monitor monitor(monitor_ctx.get_executor(), s.options.history);
+    REQUIRE_FALSE(monitor.start());
+    std::thread monitor_thread([&] { monitor_ctx.run_for(3s); });  // bounded
+    const auto epoch = s.options.history->epoch();
+    std::string out;
+    REQUIRE(run_command({"ip", "addr", "add", "2001:db8::99/128", "dev", "lo", "nodad"}, &out) ==
+            0);
+    for (int i = 0; i < 200 && s.options.history->epoch() == epoch; ++i) {
+        std::this_thread::sleep_for(10ms);  // bounded: 2 s
+    }
+    CHECK(s.options.history->epoch() > epoch);
+    boost::asio::post(monitor_ctx, [&] { monitor.stop(); });
+    monitor_thread.join();
     const auto changed = dial_on_bench(s.host, s.options, 5000ms);
     INFO(changed.describe());
     REQUIRE_FALSE(changed.report.attempts.empty());

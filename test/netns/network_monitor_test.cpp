@@ -86,17 +86,27 @@ void remember_one(dial_history& history) {
     REQUIRE(history.size() == 1);
 }
 
+/// lo up, a history remembering one destination, and a started monitor on `ctx`.
+struct watched {
+    asio::io_context ctx;
+    std::shared_ptr<dial_history> history = std::make_shared<dial_history>();
+    network_monitor monitor{ctx.get_executor(), history};
+    std::uint64_t before = 0;  ///< the epoch once started
+
+    watched() {
+        loopback_up();
+        REQUIRE_FALSE(monitor.start());
+        REQUIRE(monitor.running());
+        remember_one(*history);
+        before = history->epoch();
+    }
+};
+
 /// `change` (an ip command) bumps the epoch within bump_within_ms and forgets the destination;
 /// every bump comes from the monitor.
 void check_change_flushes(const std::string& what, const std::vector<std::string>& change) {
-    loopback_up();
-    asio::io_context ctx;
-    auto history = std::make_shared<dial_history>();
-    network_monitor monitor(ctx.get_executor(), history);
-    REQUIRE_FALSE(monitor.start());
-    REQUIRE(monitor.running());
-    remember_one(*history);
-    const auto before = history->epoch();
+    watched w;
+    auto& [ctx, history, monitor, before] = w;
 
     const auto t0 = steady::now();
     ip(change);
@@ -137,13 +147,8 @@ TEST_CASE("network monitor: an IPv4 address added to lo flushes the history", "[
 }
 
 TEST_CASE("network monitor: nothing changes, no flush within 300 ms", "[netns][history]") {
-    loopback_up();
-    asio::io_context ctx;
-    auto history = std::make_shared<dial_history>();
-    network_monitor monitor(ctx.get_executor(), history);
-    REQUIRE_FALSE(monitor.start());
-    remember_one(*history);
-    const auto before = history->epoch();
+    watched w;
+    auto& [ctx, history, monitor, before] = w;
     const auto t0 = steady::now();
     run_for(ctx, 300ms);
     CHECK(ms_since(t0) >= 300);
@@ -155,13 +160,8 @@ TEST_CASE("network monitor: nothing changes, no flush within 300 ms", "[netns][h
 
 TEST_CASE("network monitor: stop() leaves no pending work and sees no more changes",
           "[netns][history]") {
-    loopback_up();
-    asio::io_context ctx;
-    auto history = std::make_shared<dial_history>();
-    network_monitor monitor(ctx.get_executor(), history);
-    REQUIRE_FALSE(monitor.start());
-    remember_one(*history);
-    const auto before = history->epoch();
+    watched w;
+    auto& [ctx, history, monitor, before] = w;
     monitor.stop();
     CHECK_FALSE(monitor.running());
     monitor.stop();  // harmless twice

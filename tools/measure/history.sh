@@ -10,38 +10,10 @@
 # network namespace); all traffic stays on loopback inside the namespaces.
 set -euo pipefail
 
-runs=5
-while getopts "n:h" opt; do
-  case "$opt" in
-    n) runs="$OPTARG" ;;
-    h)
-      sed -n '2,10p' "$0"
-      exit 0
-      ;;
-    *) exit 2 ;;
-  esac
-done
-shift $((OPTIND - 1))
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${1:-$repo/build}"
-case "$runs" in
-  '' | *[!0-9]*)
-    echo "history: -n takes a number, not '$runs'" >&2
-    exit 2
-    ;;
-esac
-if [ "$runs" -lt 1 ] || [ "$runs" -gt 20 ]; then
-  echo "history: -n must be 1..20" >&2
-  exit 2
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "history: needs root (the scenarios run in network namespaces): sudo $0" >&2
-  exit 1
-fi
-if [ ! -x "$build/test/netns/netns_scenarios" ]; then
-  echo "history: no $build/test/netns/netns_scenarios; build it first" >&2
-  exit 1
-fi
+# shellcheck source=tools/measure/common.sh
+source "$repo/tools/measure/common.sh"
+measure_args history 5 "2,10p" "$@"
 
 lines="$(mktemp)"
 trap 'rm -f "$lines"' EXIT

@@ -13,41 +13,10 @@
 # loopback inside the namespaces.
 set -euo pipefail
 
-runs=3
-while getopts "n:h" opt; do
-  case "$opt" in
-    n) runs="$OPTARG" ;;
-    h)
-      sed -n '2,14p' "$0"
-      exit 0
-      ;;
-    *) exit 2 ;;
-  esac
-done
-shift $((OPTIND - 1))
-
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-build="${1:-$repo/build}"
-
-case "$runs" in
-  '' | *[!0-9]*)
-    echo "resolver-scale: -n takes a number, not '$runs'" >&2
-    exit 2
-    ;;
-esac
-if [ "$runs" -lt 1 ] || [ "$runs" -gt 20 ]; then
-  echo "resolver-scale: -n must be 1..20" >&2
-  exit 2
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "resolver-scale: needs root (the scenarios run in network namespaces): sudo $0" >&2
-  exit 1
-fi
-if [ ! -x "$build/test/netns/netns_scenarios" ]; then
-  echo "resolver-scale: no $build/test/netns/netns_scenarios; build it first:" >&2
-  echo "  cmake --build $build -j1 --target netns_scenarios happy-dial" >&2
-  exit 1
-fi
+# shellcheck source=tools/measure/common.sh
+source "$repo/tools/measure/common.sh"
+measure_args resolver-scale 3 "2,14p" "$@"
 
 # The cases of resolver_test.cpp (CTest names: "netns/" + the TEST_CASE name).
 tests='^netns/(1,000 concurrent dials by |system backend: identical concurrent lookups|A dial whose AAAA is never answered|wave-1 DNS scenarios give the same times|c-ares: a TC answer|lookups per second)'
