@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace happy_dial::core {
 namespace {
@@ -24,14 +25,15 @@ bytes as_v6(const address& a) noexcept {
 }
 
 bool in_prefix(const bytes& b, const bytes& prefix, unsigned bits) noexcept {
-    for (unsigned i = 0; i < bits; ++i) {
-        const unsigned byte = i / 8;
-        const auto mask = static_cast<unsigned char>(0x80u >> (i % 8));
-        if ((b[byte] & mask) != (prefix[byte] & mask)) {
-            return false;
-        }
+    const unsigned whole = bits / 8;
+    if (std::memcmp(b.data(), prefix.data(), whole) != 0) {
+        return false;
     }
-    return true;
+    if (bits % 8 == 0) {
+        return true;
+    }
+    const auto mask = static_cast<unsigned char>(0xffu << (8 - bits % 8));
+    return (b[whole] & mask) == (prefix[whole] & mask);
 }
 
 struct policy_row {
@@ -136,26 +138,28 @@ bool comes_before(const address& a,
             return r < 0;
         }
     }
+    const policy_row& pa = policy_of(a);
+    const policy_row& pb = policy_of(b);
+    const int ca = rfc6724_scope(a);
+    const int cb = rfc6724_scope(b);
     const auto* sa = hint_a != nullptr && hint_a->source ? &*hint_a->source : nullptr;
     const auto* sb = hint_b != nullptr && hint_b->source ? &*hint_b->source : nullptr;
     if (sa != nullptr && sb != nullptr) {
         // Rule 2: prefer matching scope.
-        if (int r = prefer(rfc6724_scope(a) == rfc6724_scope(*sa),
-                           rfc6724_scope(b) == rfc6724_scope(*sb))) {
+        if (int r = prefer(ca == rfc6724_scope(*sa), cb == rfc6724_scope(*sb))) {
             return r < 0;
         }
         // Rule 5: prefer matching label.
-        if (int r = prefer(rfc6724_label(a) == rfc6724_label(*sa),
-                           rfc6724_label(b) == rfc6724_label(*sb))) {
+        if (int r = prefer(pa.label == rfc6724_label(*sa), pb.label == rfc6724_label(*sb))) {
             return r < 0;
         }
     }
     // Rule 6: prefer higher precedence.
-    if (const int pa = rfc6724_precedence(a), pb = rfc6724_precedence(b); pa != pb) {
-        return pa > pb;
+    if (pa.precedence != pb.precedence) {
+        return pa.precedence > pb.precedence;
     }
     // Rule 8: prefer smaller scope.
-    if (const int ca = rfc6724_scope(a), cb = rfc6724_scope(b); ca != cb) {
+    if (ca != cb) {
         return ca < cb;
     }
     // Happy Eyeballs v3 draft §4: lower historical RTT, then addresses used before.

@@ -47,10 +47,10 @@ void dial_engine::set_hints(dial_hints hints) {
         return;
     }
     hints_ = std::move(hints);
-    std::stable_sort(
-        hints_.addresses.begin(),
-        hints_.addresses.end(),
-        [](const address_hint& a, const address_hint& b) { return a.address < b.address; });
+    // Addresses are unique per destination: an unstable sort (no temporary buffer) is enough.
+    std::sort(hints_.addresses.begin(),
+              hints_.addresses.end(),
+              [](const address_hint& a, const address_hint& b) { return a.address < b.address; });
     if (config_.preference == family_preference::prefer_ipv4) {
         explicit_first_ = address_family::ipv4;
     }
@@ -221,12 +221,22 @@ void dial_engine::accept(time_point now,
         queue_.reserve(v6, endpoints.size() - v6);  // one allocation per list, not log n
         small_vector<endpoint, 4> sorted;
         if (hints_.sort && endpoints.size() > 1) {
-            // RFC 6724 and the history rules within the answer; stable, so ties keep the
-            // resolver's order (rule 10).
+            // RFC 6724 and the history rules within the answer, stable: ties keep the
+            // resolver's order (rule 10). Short answers by insertion, which allocates nothing
+            // (std::stable_sort takes a temporary buffer: a third allocation per dial).
             sorted.assign(endpoints.begin(), endpoints.end());
-            std::stable_sort(sorted.begin(),
-                             sorted.end(),
-                             [this](const endpoint& a, const endpoint& b) { return before(a, b); });
+            const auto less = [this](const endpoint& x, const endpoint& y) { return before(x, y); };
+            if (sorted.size() > 16) {
+                std::stable_sort(sorted.begin(), sorted.end(), less);
+            }
+            for (std::size_t i = 1; i < sorted.size() && sorted.size() <= 16; ++i) {
+                const endpoint item = sorted[i];
+                std::size_t j = i;
+                for (; j > 0 && less(item, sorted[j - 1]); --j) {
+                    sorted[j] = sorted[j - 1];
+                }
+                sorted[j] = item;
+            }
             endpoints = std::span<const endpoint>(sorted.data(), sorted.size());
         }
         for (const endpoint& ep : endpoints) {
