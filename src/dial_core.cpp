@@ -376,11 +376,17 @@ void dial_core::consult_history(core::time_point now, const dial_request& reques
 
 // RFC 6724 rules 1, 2 and 5 need each destination's source address: a UDP connect() per
 // address the history has not seen yet (the history keeps the answer until the network changes).
+// At most max_addresses per dial, what the history keeps of a destination: a 1,000-address
+// answer costs no more than 16 probes (the rest sort by the rules that need no source).
 void dial_core::probe_sources(std::span<const tcp::endpoint> endpoints) {
-    if (!options_.history->settings().probe_routes) {
+    const auto& settings = options_.history->settings();
+    if (!settings.probe_routes) {
         return;
     }
     for (const auto& ep : endpoints) {
+        if (probed_.size() >= settings.max_addresses) {
+            return;
+        }
         const auto* known = [&]() -> const core::address_hint* {
             for (const auto& h : engine_.hints().addresses) {
                 if (h.address == ep.address()) {
