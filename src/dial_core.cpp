@@ -387,14 +387,7 @@ void dial_core::probe_sources(std::span<const tcp::endpoint> endpoints) {
         if (probed_.size() >= settings.max_addresses) {
             return;
         }
-        const auto* known = [&]() -> const core::address_hint* {
-            for (const auto& h : engine_.hints().addresses) {
-                if (h.address == ep.address()) {
-                    return &h;
-                }
-            }
-            return nullptr;
-        }();
+        const auto* known = engine_.hint_of(ep.address());
         if (known != nullptr && (known->source || known->no_route)) {
             continue;
         }

@@ -228,14 +228,15 @@ void dial_engine::accept(time_point now,
             const auto less = [this](const endpoint& x, const endpoint& y) { return before(x, y); };
             if (sorted.size() > 16) {
                 std::stable_sort(sorted.begin(), sorted.end(), less);
-            }
-            for (std::size_t i = 1; i < sorted.size() && sorted.size() <= 16; ++i) {
-                const endpoint item = sorted[i];
-                std::size_t j = i;
-                for (; j > 0 && less(item, sorted[j - 1]); --j) {
-                    sorted[j] = sorted[j - 1];
+            } else {
+                for (std::size_t i = 1; i < sorted.size(); ++i) {
+                    const endpoint item = sorted[i];
+                    std::size_t j = i;
+                    for (; j > 0 && less(item, sorted[j - 1]); --j) {
+                        sorted[j] = sorted[j - 1];
+                    }
+                    sorted[j] = item;
                 }
-                sorted[j] = item;
             }
             endpoints = std::span<const endpoint>(sorted.data(), sorted.size());
         }

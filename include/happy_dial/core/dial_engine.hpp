@@ -56,6 +56,8 @@ class dial_engine {
 
     /// The hints in force, sorted by address.
     const dial_hints& hints() const noexcept { return hints_; }
+    /// The hint of address `a`, or null when the hints say nothing about it (a binary search).
+    const address_hint* hint_of(const boost::asio::ip::address& a) const noexcept;
 
     /// Starts a dial to `target` (see parse_target). A target with an error ends the dial at
     /// once with that error; an IP literal with a numeric port is dialled without a lookup;
@@ -117,7 +119,6 @@ class dial_engine {
     duration stagger_delay(time_point start,
                            const endpoint& target,
                            delay_source* why = nullptr) const noexcept;
-    const address_hint* hint_of(const boost::asio::ip::address& a) const noexcept;
     bool before(const endpoint& a, const endpoint& b) const noexcept;
     void choose_first_family();
     void replan_next_start();
