@@ -37,22 +37,45 @@ struct address_state {
 };
 
 struct destination {
-    std::string key;
+    std::string partition;  // the key's strings, owned here; the index's key views them
+    std::string host;
+    unsigned short port = 0;
     std::vector<address_state> addresses;  // at most max_addresses, most recent last
     std::uint64_t dials = 0;
     std::optional<ip_address> winner;
     std::optional<time_point> winner_at;
 };
 
-// partition, host and port in one string; the NULs keep ("a", "bc") apart from ("ab", "c").
-std::string make_key(const history_key& key) {
-    std::string k;
-    k.reserve(key.partition.size() + key.host.size() + 8);
-    k.append(key.partition).push_back('\0');
-    k.append(key.host).push_back('\0');
-    k.append(std::to_string(key.port));
-    return k;
-}
+// The index is looked up with the caller's history_key as it is: building one key string per
+// lookup cost ~200 instructions, a third of the history's share of a healthy dial (callgrind).
+// FNV-1a over both strings with a separator byte (so ("a", "bc") and ("ab", "c") differ) and
+// the port; the index holds at most max_destinations entries, which bounds any collision chain.
+struct key_hash {
+    std::size_t operator()(const history_key& k) const noexcept {
+        std::uint64_t h = 14695981039346656037ull;
+        const auto mix = [&h](unsigned char c) {
+            h ^= c;
+            h *= 1099511628211ull;
+        };
+        for (const char c : k.partition) {
+            mix(static_cast<unsigned char>(c));
+        }
+        mix(0xff);  // not a byte of UTF-8 text
+        for (const char c : k.host) {
+            mix(static_cast<unsigned char>(c));
+        }
+        mix(0xff);
+        mix(static_cast<unsigned char>(k.port >> 8));
+        mix(static_cast<unsigned char>(k.port & 0xff));
+        return static_cast<std::size_t>(h);
+    }
+};
+
+struct key_equal {
+    bool operator()(const history_key& a, const history_key& b) const noexcept {
+        return a.port == b.port && a.host == b.host && a.partition == b.partition;
+    }
+};
 
 address_family family_of(const ip_address& a) noexcept {
     return a.is_v6() ? address_family::ipv6 : address_family::ipv4;
@@ -115,11 +138,12 @@ struct dial_history::impl {
     history_settings settings;
     mutable std::mutex mutex;
     std::list<destination> lru;  // most recently used first
-    std::unordered_map<std::string_view, std::list<destination>::iterator> index;
+    // Keys view the strings of their destination (list nodes never move).
+    std::unordered_map<history_key, std::list<destination>::iterator, key_hash, key_equal> index;
     std::uint64_t epoch = 0;
     std::optional<bool> ipv6_routable;
 
-    destination* find(const std::string& key) {
+    destination* find(const history_key& key) {
         auto it = index.find(key);
         if (it == index.end()) {
             return nullptr;
@@ -128,17 +152,24 @@ struct dial_history::impl {
         return &*it->second;
     }
 
-    destination& find_or_add(const std::string& key) {
+    destination& find_or_add(const history_key& key) {
         if (destination* d = find(key)) {
             return *d;
         }
-        lru.push_front(destination{key, {}, 0, std::nullopt, std::nullopt});
-        index.emplace(lru.front().key, lru.begin());
+        destination& d = lru.emplace_front();
+        d.partition = key.partition;
+        d.host = key.host;
+        d.port = key.port;
+        index.emplace(key_of(d), lru.begin());
         while (lru.size() > settings.max_destinations) {
-            index.erase(lru.back().key);
+            index.erase(key_of(lru.back()));
             lru.pop_back();
         }
-        return lru.front();
+        return d;
+    }
+
+    static history_key key_of(const destination& d) noexcept {
+        return {d.partition, d.host, d.port};
     }
 
     address_state& state_of(destination& d, const ip_address& a) {
@@ -234,9 +265,8 @@ dial_history::~dial_history() = default;
 core::dial_hints dial_history::hints(time_point now, const history_key& key, history_use* use) {
     core::dial_hints hints;
     hints.sort = true;
-    const std::string k = make_key(key);
     std::lock_guard lock(impl_->mutex);
-    destination& d = impl_->find_or_add(k);
+    destination& d = impl_->find_or_add(key);
     ++d.dials;
     const unsigned one_in = impl_->settings.explore_one_in;
     const bool explore = one_in != 0 && d.dials % one_in == 0;
@@ -261,12 +291,11 @@ std::size_t dial_history::record(time_point now,
                                  boost::system::error_code result,
                                  const std::vector<core::address_hint>& probed,
                                  std::optional<std::uint64_t> epoch) {
-    const std::string k = make_key(key);
     std::lock_guard lock(impl_->mutex);
     if (epoch && *epoch != impl_->epoch) {
         return 0;  // the network changed during the dial: what it saw is of the old network
     }
-    destination& d = impl_->find_or_add(k);
+    destination& d = impl_->find_or_add(key);
     for (const auto& p : probed) {
         address_state& s = impl_->state_of(d, p.address);
         s.source = p.source;
@@ -307,9 +336,8 @@ std::size_t dial_history::record(time_point now,
 
 std::optional<history_entry> dial_history::find(const history_key& key,
                                                 const ip_address& address) const {
-    const std::string k = make_key(key);
     std::lock_guard lock(impl_->mutex);
-    auto it = impl_->index.find(k);
+    auto it = impl_->index.find(key);
     if (it == impl_->index.end()) {
         return std::nullopt;
     }
@@ -323,9 +351,8 @@ std::optional<history_entry> dial_history::find(const history_key& key,
 }
 
 std::optional<ip_address> dial_history::last_winner(const history_key& key, time_point now) const {
-    const std::string k = make_key(key);
     std::lock_guard lock(impl_->mutex);
-    auto it = impl_->index.find(k);
+    auto it = impl_->index.find(key);
     if (it == impl_->index.end() || !it->second->winner_at ||
         now - *it->second->winner_at >= duration(impl_->settings.success_lifetime)) {
         return std::nullopt;
