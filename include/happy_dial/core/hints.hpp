@@ -7,7 +7,6 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <optional>
-#include <vector>
 
 namespace happy_dial::core {
 
@@ -40,8 +39,9 @@ struct dial_hints {
     bool sort = false;
     /// The host has no IPv6 route: no AAAA query, no Resolution Delay waiting for one.
     bool skip_ipv6_lookup = false;
-    /// Facts per address, sorted by address (dial_engine::add_hint keeps the order).
-    std::vector<address_hint> addresses;
+    /// Facts per address, sorted by address (dial_engine::add_hint keeps the order). Two
+    /// live inside the object: a repeat dial to a one- or two-address host allocates nothing.
+    small_vector<address_hint, 2> addresses;
 };
 
 }  // namespace happy_dial::core
