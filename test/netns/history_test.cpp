@@ -30,27 +30,12 @@ std::shared_ptr<dial_history> bench_history(history_settings s = {}) {
     return std::make_shared<dial_history>(s);
 }
 
-std::size_t dns_queries_of(const outcome& r, std::uint16_t type) {
-    std::size_t n = 0;
-    for (const auto& q : r.dns_queries) {
-        n += q.type == type ? 1 : 0;
-    }
-    return n;
-}
-
 /// One figure for tools/measure/history.sh: "[history] case=... first_ms=... repeat_ms=...".
 void print_figures(std::string_view name, const outcome& first, const outcome& repeat) {
     std::cout << "[history] case=" << name << " first_ms=" << first.elapsed_ms()
               << " repeat_ms=" << repeat.elapsed_ms()
               << " repeat_syns=" << repeat.syns_v6() + repeat.syns_v4() << "\n"
               << std::flush;
-}
-
-void require_winner(const outcome& r, std::string_view address) {
-    INFO(r.describe());
-    REQUIRE(r.completed);
-    REQUIRE_FALSE(r.error);
-    CHECK(r.winner() == address);
 }
 
 }  // namespace
@@ -63,12 +48,12 @@ TEST_CASE("history: IPv6 black-holed: the second dial goes over IPv4 at once wit
     s.ipv4 = {healthy("127.0.0.11")};
     s.options.history = bench_history();
     const auto first = run("history: first dial, IPv6 black-holed", s);
-    require_winner(first, "127.0.0.11");
+    REQUIRE_WINNER(first, "127.0.0.11");
     CHECK_WINDOW(first.elapsed_ms(), cad, cad + slack);
     for (int i = 0; i < 3; ++i) {
         const auto again = dial_on_bench(s.host, s.options, 5000ms);
         INFO("repeat #" << i << "\n" << again.describe());
-        require_winner(again, "127.0.0.11");
+        REQUIRE_WINNER(again, "127.0.0.11");
         CHECK_WINDOW(again.elapsed_ms(), 0, 15);
         CHECK(again.syns_v6() == 0);
         CHECK(again.syns_v4() == 1);
@@ -91,12 +76,12 @@ TEST_CASE("history: three dead IPv6 addresses ahead of a working one: the repeat
               healthy("2001:db8::14")};
     s.options.history = bench_history();
     const auto first = run("history: first dial, three dead IPv6 first", s);
-    require_winner(first, "2001:db8::14");
+    REQUIRE_WINNER(first, "2001:db8::14");
     CHECK_WINDOW(first.elapsed_ms(), 3 * cad, 3 * cad + slack);
     for (int i = 0; i < 3; ++i) {
         const auto again = dial_on_bench(s.host, s.options, 5000ms);
         INFO("repeat #" << i << "\n" << again.describe());
-        require_winner(again, "2001:db8::14");
+        REQUIRE_WINNER(again, "2001:db8::14");
         CHECK_WINDOW(again.elapsed_ms(), 0, 5);
         CHECK(again.syns_v6() == 1);
         CHECK(again.syns_to("2001:db8::14") == 1);
@@ -115,7 +100,7 @@ TEST_CASE("history: after the penalty expires or an address is added, IPv6 goes 
     s.ipv4 = {healthy("127.0.0.11")};
     s.options.history = bench_history(settings);
     const auto first = run("history: expiry, first dial", s);
-    require_winner(first, "127.0.0.11");
+    REQUIRE_WINNER(first, "127.0.0.11");
     const auto remembered = dial_on_bench(s.host, s.options, 5000ms);
     CHECK(remembered.syns_v6() == 0);
 
@@ -125,7 +110,7 @@ TEST_CASE("history: after the penalty expires or an address is added, IPv6 goes 
     REQUIRE_FALSE(expired.report.attempts.empty());
     CHECK(expired.report.attempts[0].endpoint.address().to_string() == "2001:db8::11");
     CHECK(expired.syns_v6() == 1);
-    require_winner(expired, "127.0.0.11");  // still black-holed: IPv4 wins one CAD later
+    REQUIRE_WINNER(expired, "127.0.0.11");  // still black-holed: IPv4 wins one CAD later
     CHECK_WINDOW(expired.elapsed_ms(), cad, cad + slack);
 
     // Penalised again; an address added to the host is a network change: the monitor (on its
@@ -165,11 +150,11 @@ TEST_CASE("history: IPv6 80 ms slower: IPv4 is used while the difference lasts",
     s.options.connection_attempt_delay = 30ms;
     s.options.history = bench_history(settings);
     const auto first = run("history: IPv6 80 ms slower, first dial", s);
-    require_winner(first, "127.0.0.11");
+    REQUIRE_WINNER(first, "127.0.0.11");
     for (int i = 0; i < 3; ++i) {
         const auto again = dial_on_bench(s.host, s.options, 5000ms);
         INFO("repeat #" << i);
-        require_winner(again, "127.0.0.11");
+        REQUIRE_WINNER(again, "127.0.0.11");
         CHECK(again.syns_v6() == 0);
         CHECK(again.syns_v4() == 1);
         CHECK_WINDOW(again.elapsed_ms(), 0, 15);
@@ -180,7 +165,7 @@ TEST_CASE("history: IPv6 80 ms slower: IPv4 is used while the difference lasts",
     b.configure({healthy("2001:db8::11"), healthy("127.0.0.11")});
     std::this_thread::sleep_for(450ms);
     const auto recovered = dial_on_bench(s.host, s.options, 5000ms);
-    require_winner(recovered, "2001:db8::11");
+    REQUIRE_WINNER(recovered, "2001:db8::11");
     CHECK(recovered.syns_v4() == 0);
     CHECK_WINDOW(recovered.elapsed_ms(), 0, 15);
 }
@@ -198,9 +183,9 @@ TEST_CASE("history: no IPv6 route: no AAAA query, the first SYN within 2 ms of t
     REQUIRE(run_command({"ip", "-6", "route", "del", "default", "dev", "lo"}, &out) == 0);
     s.options.history = bench_history();
     const auto r = run("history: no IPv6 route", s);
-    require_winner(r, "127.0.0.11");
-    CHECK(dns_queries_of(r, dns_server::type_aaaa) == 0);
-    CHECK(dns_queries_of(r, dns_server::type_a) == 1);
+    REQUIRE_WINNER(r, "127.0.0.11");
+    CHECK(r.dns_queries_of(dns_server::type_aaaa) == 0);
+    CHECK(r.dns_queries_of(dns_server::type_a) == 1);
     REQUIRE(r.report.history);
     CHECK_FALSE(r.report.history->ipv6_routable);
     const double a_at = r.answer_ms(address_family::ipv4);

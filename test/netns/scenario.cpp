@@ -74,6 +74,14 @@ double outcome::first_syn_ms(std::string_view address) const {
     return -1;
 }
 
+std::size_t outcome::dns_queries_of(std::uint16_t type) const {
+    std::size_t n = 0;
+    for (const auto& q : dns_queries) {
+        n += q.type == type ? 1 : 0;
+    }
+    return n;
+}
+
 double outcome::answer_ms(address_family family) const {
     for (const auto& a : report.answers) {
         if (a.family == family) {

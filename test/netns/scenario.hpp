@@ -74,6 +74,8 @@ struct outcome {
     double first_syn_ms(std::string_view address) const;
     /// Offset in ms of the first answer of `family` in the report (-1: none yet).
     double answer_ms(address_family family) const;
+    /// DNS queries of one type (28 AAAA, 1 A) the suite's server received during the dial.
+    std::size_t dns_queries_of(std::uint16_t type) const;
 
     /// The whole record: answers, attempts, SYNs and DNS queries, for failure messages.
     std::string describe() const;
@@ -93,6 +95,16 @@ outcome dial_on_bench(const std::string& host, dial_options options, millisecond
         INFO(#value " = " << v_ << " ms, window [" << (lower) << ", " << (upper) << "] ms"); \
         CHECK(v_ >= (lower));                                                                \
         CHECK(v_ <= (upper));                                                                \
+    } while (false)
+
+/// The dial completed without error, connected to `address` (a Catch2 REQUIRE/CHECK).
+#define REQUIRE_WINNER(r, address)       \
+    do {                                 \
+        const auto& r_ = (r);            \
+        INFO(r_.describe());             \
+        REQUIRE(r_.completed);           \
+        REQUIRE_FALSE(r_.error);         \
+        CHECK(r_.winner() == (address)); \
     } while (false)
 
 /// Milliseconds of a report offset.

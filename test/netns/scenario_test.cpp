@@ -32,13 +32,6 @@ void check_syns(const outcome& r, std::uint64_t v6, std::uint64_t v4) {
     CHECK(r.queued_syns(false) == r.syns_v4());
 }
 
-/// The dial completed without error, connected to `address`.
-void require_winner(const outcome& r, std::string_view address) {
-    REQUIRE(r.completed);
-    REQUIRE_FALSE(r.error);
-    CHECK(r.winner() == address);
-}
-
 /// One attempt of the report: endpoint address, outcome and error.
 void check_attempt(const outcome& r,
                    std::size_t i,
@@ -58,14 +51,6 @@ void check_attempt(const outcome& r,
 double started_ms(const outcome& r, std::size_t i) {
     REQUIRE(r.report.attempts.size() > i);
     return ms(r.report.attempts[i].started);
-}
-
-std::size_t dns_queries_of(const outcome& r, std::uint16_t type) {
-    std::size_t n = 0;
-    for (const auto& q : r.dns_queries) {
-        n += q.type == type ? 1 : 0;
-    }
-    return n;
 }
 
 /// Time a getaddrinfo(AF_UNSPEC) caller (any non-RFC 8305 client) waits for `host`.
@@ -95,7 +80,7 @@ TEST_CASE("both families healthy: IPv6 connects at once with one SYN", "[netns]"
     s.ipv4 = {healthy("127.0.0.11")};
     const auto r = run("both healthy", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK(r.connected->address().is_v6());
     CHECK_WINDOW(r.elapsed_ms(), 0, 0 + slack);
     check_syns(r, 1, 0);
@@ -109,7 +94,7 @@ TEST_CASE("IPv6 black-holed: IPv4 connects one Connection Attempt Delay later", 
     s.ipv4 = {healthy("127.0.0.11")};
     const auto r = run("IPv6 black-holed", s);
     INFO(r.describe());
-    require_winner(r, "127.0.0.11");
+    REQUIRE_WINNER(r, "127.0.0.11");
     CHECK(r.connected->address().is_v4());
     CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack);
     CHECK_WINDOW(r.first_syn_ms("127.0.0.11"), cad, cad + slack);  // seen by the kernel
@@ -126,7 +111,7 @@ TEST_CASE("IPv6 refused: IPv4 connects at once after the RST", "[netns]") {
     s.ipv4 = {healthy("127.0.0.11")};
     const auto r = run("IPv6 refused", s);
     INFO(r.describe());
-    require_winner(r, "127.0.0.11");
+    REQUIRE_WINNER(r, "127.0.0.11");
     // The RST comes back in < 1 ms; the next start waits only for the 10 ms floor.
     CHECK_WINDOW(r.elapsed_ms(), floor_ms, floor_ms + slack);
     check_syns(r, 1, 1);
@@ -141,7 +126,7 @@ TEST_CASE("IPv6 unreachable (ICMP): IPv4 connects at once after the error", "[ne
     s.ipv4 = {healthy("127.0.0.11")};
     const auto r = run("IPv6 unreachable", s);
     INFO(r.describe());
-    require_winner(r, "127.0.0.11");
+    REQUIRE_WINNER(r, "127.0.0.11");
     // The ICMP error arrives after 2 ms (bench::unreachable_delay); then the 10 ms floor.
     CHECK_WINDOW(r.elapsed_ms(), floor_ms, floor_ms + slack);
     check_syns(r, 1, 1);
@@ -156,7 +141,7 @@ TEST_CASE("IPv6 slower than the attempt delay (400 ms): IPv4 wins at 250 ms", "[
     s.ipv4 = {healthy("127.0.0.11")};
     const auto r = run("IPv6 400 ms slow", s);
     INFO(r.describe());
-    require_winner(r, "127.0.0.11");
+    REQUIRE_WINNER(r, "127.0.0.11");
     CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack);
     check_syns(r, 1, 1);
     check_attempt(r, 0, "2001:db8::11", attempt_outcome::cancelled, asio::error::operation_aborted);
@@ -170,7 +155,7 @@ TEST_CASE("IPv6 slower than IPv4 but under the attempt delay (100 ms): IPv6 wins
     s.ipv4 = {healthy("127.0.0.11")};
     const auto r = run("IPv6 100 ms slow", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK(r.connected->address().is_v6());
     CHECK_WINDOW(r.elapsed_ms(), 100, 100 + slack);
     // IPv4 was never needed: no wasted SYN.
@@ -185,7 +170,7 @@ TEST_CASE("IPv4 black-holed and IPv6 fine: IPv6 connects at once and IPv4 sees n
     s.ipv4 = {black_holed("127.0.0.11")};
     const auto r = run("IPv4 black-holed", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK_WINDOW(r.elapsed_ms(), 0, 0 + slack);
     check_syns(r, 1, 0);
 }
@@ -198,7 +183,7 @@ TEST_CASE("IPv4 black-holed with prefer_ipv4: IPv6 connects one attempt delay la
     s.options.family = family_preference::prefer_ipv4;
     const auto r = run("IPv4 black-holed, prefer_ipv4", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK(r.connected->address().is_v6());
     CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack);
     check_syns(r, 1, 1);
@@ -215,7 +200,7 @@ TEST_CASE("several addresses per family with dead ones first: the third IPv6 add
     s.ipv4 = {black_holed("127.0.0.11"), unreachable("127.0.0.12"), healthy("127.0.0.13")};
     const auto r = run("several per family, dead first", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::13");
+    REQUIRE_WINNER(r, "2001:db8::13");
     // Starts at 0 (bh), 250 (bh), 500 (RST), 510 (ICMP after 2 ms), 520 (wins).
     CHECK_WINDOW(r.elapsed_ms(), 2 * cad + 2 * floor_ms, 2 * cad + 2 * floor_ms + slack);
     CHECK_WINDOW(started_ms(r, 1), cad, cad + slack);
@@ -237,7 +222,7 @@ TEST_CASE("several addresses that fail fast: each failure starts the next one at
     s.ipv4 = {refusing("127.0.0.11"), healthy("127.0.0.12")};
     const auto r = run("fast failures chain", s);
     INFO(r.describe());
-    require_winner(r, "127.0.0.12");
+    REQUIRE_WINNER(r, "127.0.0.12");
     // Starts at 0, 10, 20, 30: only the 10 ms floor separates them, never the 250 ms CAD.
     CHECK_WINDOW(r.elapsed_ms(), 3 * floor_ms, 3 * floor_ms + slack);
     check_syns(r, 2, 2);
@@ -257,7 +242,7 @@ TEST_CASE("a slow-but-working address while every other address is dead: it stil
     s.ipv4 = {black_holed("127.0.0.11"), refusing("127.0.0.12")};
     const auto r = run("slow survivor", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK_WINDOW(r.elapsed_ms(), 800, 800 + slack);
     check_syns(r, 2, 2);
     REQUIRE(r.report.attempts.size() == 4);
@@ -332,7 +317,7 @@ TEST_CASE("AAAA 300 ms late and A at once: IPv4 connects one Resolution Delay af
     s.aaaa = answered_after(300ms);
     const auto r = run("AAAA 300 ms late", s);
     INFO(r.describe());
-    require_winner(r, "127.0.0.11");
+    REQUIRE_WINNER(r, "127.0.0.11");
     CHECK(r.connected->address().is_v4());
     const double a_at = r.answer_ms(address_family::ipv4);
     REQUIRE(a_at >= 0);
@@ -341,8 +326,8 @@ TEST_CASE("AAAA 300 ms late and A at once: IPv4 connects one Resolution Delay af
     CHECK_WINDOW(r.first_syn_ms("127.0.0.11") - a_at, rd, rd + slack);
     CHECK_WINDOW(r.elapsed_ms(), rd, rd + slack);
     check_syns(r, 0, 1);
-    CHECK(dns_queries_of(r, dns_server::type_aaaa) == 1);
-    CHECK(dns_queries_of(r, dns_server::type_a) == 1);
+    CHECK(r.dns_queries_of(dns_server::type_aaaa) == 1);
+    CHECK(r.dns_queries_of(dns_server::type_a) == 1);
     // What a getaddrinfo(AF_UNSPEC) peer gets instead: nothing before the AAAA answer.
     const double unspec = unspec_lookup_ms(s.host);
     INFO("getaddrinfo(AF_UNSPEC) took " << unspec << " ms");
@@ -358,12 +343,12 @@ TEST_CASE("A 300 ms late and AAAA at once: IPv6 connects at once", "[netns][dns]
     s.a = answered_after(300ms);
     const auto r = run("A 300 ms late", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK_WINDOW(r.elapsed_ms(), 0, 0 + slack);
     CHECK(r.answer_ms(address_family::ipv4) < 0);
     check_syns(r, 1, 0);
-    CHECK(dns_queries_of(r, dns_server::type_aaaa) == 1);
-    CHECK(dns_queries_of(r, dns_server::type_a) == 1);
+    CHECK(r.dns_queries_of(dns_server::type_aaaa) == 1);
+    CHECK(r.dns_queries_of(dns_server::type_a) == 1);
 }
 
 TEST_CASE("AAAA 20 ms after A (inside the Resolution Delay): IPv6 still wins", "[netns][dns]") {
@@ -375,7 +360,7 @@ TEST_CASE("AAAA 20 ms after A (inside the Resolution Delay): IPv6 still wins", "
     s.aaaa = answered_after(20ms);
     const auto r = run("AAAA 20 ms late", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK_WINDOW(r.elapsed_ms(), 20, 20 + slack);
     check_syns(r, 1, 0);
 }
@@ -389,7 +374,7 @@ TEST_CASE("AAAA answer lost: IPv4 connects one Resolution Delay after A", "[netn
     s.aaaa = never_answered();
     const auto r = run("AAAA lost", s);
     INFO(r.describe());
-    require_winner(r, "127.0.0.11");
+    REQUIRE_WINNER(r, "127.0.0.11");
     CHECK_WINDOW(r.elapsed_ms(), rd, rd + slack);
     check_syns(r, 0, 1);
 }
@@ -403,7 +388,7 @@ TEST_CASE("A answer lost: IPv6 connects at once", "[netns][dns]") {
     s.a = never_answered();
     const auto r = run("A lost", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK_WINDOW(r.elapsed_ms(), 0, 0 + slack);
     check_syns(r, 1, 0);
 }
@@ -420,7 +405,7 @@ TEST_CASE("late AAAA after IPv4 attempts began: the next attempt is IPv6, not IP
     s.aaaa = answered_after(100ms);
     const auto r = run("late AAAA", s);
     INFO(r.describe());
-    require_winner(r, "2001:db8::11");
+    REQUIRE_WINNER(r, "2001:db8::11");
     CHECK_WINDOW(started_ms(r, 0), rd, rd + slack);
     CHECK_WINDOW(r.answer_ms(address_family::ipv6), 100, 100 + slack);
     CHECK_WINDOW(started_ms(r, 1) - started_ms(r, 0), cad, cad + slack);
@@ -464,7 +449,7 @@ TEST_CASE("IPv6 black-holed and A 100 ms late: IPv4 goes at the attempt delay", 
     s.options.connection_attempt_delay = 250ms;  // any dial_options (report is set by run)
     const auto r = run("IPv6 black-holed, A late", s);
     INFO(r.describe());               // the whole record on any failure
-    require_winner(r, "127.0.0.11");  // completed, no error, this address
+    REQUIRE_WINNER(r, "127.0.0.11");  // completed, no error, this address
     // A arrives at 100 ms; IPv6 started at 0, so IPv4 goes at max(100, 250) = 250 ms.
     CHECK_WINDOW(r.elapsed_ms(), cad, cad + slack);
     check_syns(r, 1, 1);  // SYNs per family; the SYN queue's log agrees with the counters
