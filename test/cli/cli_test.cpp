@@ -1,10 +1,13 @@
 // happy-dial: option parsing, exit codes, timeline and JSON rendering, and the real binary
 // against local listeners (an accepting one, a refusing one and a black hole).
+#include "address_list.hpp"
 #include "catch.hpp"
+#include "cli/json_check.hpp"
 #include "cli_options.hpp"
 #include "exit_codes.hpp"
 #include "json_report.hpp"
 #include "op/loopback.hpp"
+#include "summary.hpp"
 #include "support/process.hpp"
 #include "timeline.hpp"
 
@@ -12,7 +15,9 @@
 
 #include <boost/asio/error.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <string>
 
@@ -23,6 +28,9 @@ using namespace std::chrono_literals;
 
 #ifndef HAPPY_DIAL_CLI
 #error "HAPPY_DIAL_CLI must name the happy-dial binary"
+#endif
+#ifndef HAPPY_DIAL_CLI_SCHEMA
+#error "HAPPY_DIAL_CLI_SCHEMA must name docs/cli-report.schema.json"
 #endif
 
 namespace {
@@ -44,6 +52,40 @@ std::size_t occurrences(const std::string& text, const std::string& needle) {
         ++n;
     }
     return n;
+}
+
+// The documents in `text` (pretty or one per line), each checked against
+// docs/cli-report.schema.json and its schema_version.
+std::vector<json_value> checked_documents(const std::string& text) {
+    std::ifstream file(HAPPY_DIAL_CLI_SCHEMA);
+    REQUIRE(file);
+    const std::string schema_text((std::istreambuf_iterator<char>(file)),
+                                  std::istreambuf_iterator<char>());
+    const auto schemas = json_reader(schema_text).all();
+    REQUIRE(schemas.size() == 1);
+    const auto docs = json_reader(text).all();
+    for (const auto& doc : docs) {
+        const auto* version = doc.find("schema_version");
+        REQUIRE(version);
+        CHECK(version->number == json_schema_version);
+        std::vector<std::string> errors;
+        check_schema(doc, schemas[0], schemas[0], "document", errors);
+        for (const auto& e : errors) {
+            UNSCOPED_INFO(e);
+        }
+        CHECK(errors.empty());
+    }
+    return docs;
+}
+
+// The lines of `text` (each ended by '\n').
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+        lines.push_back(line);
+    }
+    return lines;
 }
 
 }  // namespace
@@ -305,7 +347,8 @@ TEST_CASE("cli binary: --count N dials N times in one process", "[cli][binary]")
     auto j = run("--json --count 2 127.0.0.1 " + port);
     CHECK(j.status == connected);
     CHECK(occurrences(j.out, "\"host\": \"127.0.0.1\"") == 2);
-    CHECK(occurrences(j.out, "\n}\n") == 2);
+    CHECK(occurrences(j.out, "\n}\n") == 3);  // and the summary
+    CHECK(j.out.find("\"type\": \"summary\"") != std::string::npos);
     CHECK(j.out.find("dial 1") == std::string::npos);
     const auto second = j.out.find("\n}\n") + 3;
     CHECK(j.out.find("\"hints\": 0,") < second);
@@ -385,4 +428,281 @@ TEST_CASE("cli binary: the demo shows happy_dial winning over IPv4 while sequent
     CHECK(r.out.find("asio::async_connect (sequential)") != std::string::npos);
     CHECK(r.out.find("never tried") != std::string::npos);
     CHECK(r.out.find("-> connected to 127.0.0.1:") != std::string::npos);
+}
+
+TEST_CASE("cli: --addresses takes endpoints and the PORT operand for entries without one",
+          "[cli]") {
+    namespace ip = boost::asio::ip;
+    auto cmd = parse({"--addresses", "[::1]:8080, 127.0.0.1:81,192.0.2.1,2001:db8::1", "443"});
+    REQUIRE(cmd);
+    REQUIRE(cmd->addresses.size() == 4);
+    CHECK(cmd->addresses[0] == tcp::endpoint(ip::make_address("::1"), 8080));
+    CHECK(cmd->addresses[1] == tcp::endpoint(ip::make_address("127.0.0.1"), 81));
+    CHECK(cmd->addresses[2] == tcp::endpoint(ip::make_address("192.0.2.1"), 443));
+    CHECK(cmd->addresses[3] == tcp::endpoint(ip::make_address("2001:db8::1"), 443));
+    CHECK(cmd->host.empty());
+    CHECK(cmd->port == "443");
+    CHECK(format_address_list(cmd->addresses) ==
+          "[::1]:8080,127.0.0.1:81,192.0.2.1:443,[2001:db8::1]:443");
+    // No operand when every entry has a port, two when HOST labels the run.
+    auto bare = parse({"--addresses", "127.0.0.1:1"});
+    REQUIRE(bare);
+    CHECK(bare->host.empty());
+    CHECK(bare->port.empty());
+    auto labelled = parse({"--addresses", "[::1]", "db.example", "5432"});
+    REQUIRE(labelled);
+    CHECK(labelled->host == "db.example");
+    CHECK(labelled->addresses.front() == tcp::endpoint(ip::make_address("::1"), 5432));
+    CHECK(parse({"h", "1"})->addresses.empty());
+}
+
+TEST_CASE("cli: bad --addresses values are usage errors with a reason", "[cli]") {
+    std::string error;
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--addresses", "example.com:80"},
+         "--addresses: 'example.com:80' is not an IP address (give ADDR, ADDR:PORT or "
+         "[IPv6]:PORT; names are not resolved)"},
+        {{"--addresses", "127.0.0.1:0"}, "--addresses: '127.0.0.1:0' has a bad port (1 to 65535)"},
+        {{"--addresses", "127.0.0.1:65536"},
+         "--addresses: '127.0.0.1:65536' has a bad port (1 to 65535)"},
+        {{"--addresses", "[::1:80"},
+         "--addresses: '[::1:80' is not an endpoint (give ADDR, ADDR:PORT or [IPv6]:PORT; names "
+         "are not resolved)"},
+        {{"--addresses", "[::1]80"},
+         "--addresses: '[::1]80' is not an endpoint (give ADDR, ADDR:PORT or [IPv6]:PORT; names "
+         "are not resolved)"},
+        {{"--addresses", "127.0.0.1,,::1", "80"}, "--addresses: empty entry in '127.0.0.1,,::1'"},
+        {{"--addresses", "", "80"}, "--addresses: empty entry in ''"},
+        {{"--addresses", "127.0.0.1"},
+         "--addresses: '127.0.0.1' has no port, and PORT is not given"},
+        {{"--addresses", "127.0.0.1", "http"},
+         "--addresses: '127.0.0.1' has no port, and PORT 'http' is not a number from 1 to 65535"},
+        {{"--addresses", "127.0.0.1:1", "a", "b", "c"},
+         "expected at most HOST and PORT with --addresses"},
+        {{"--addresses"}, "--addresses needs a value"},
+    };
+    for (const auto& [args, message] : cases) {
+        CHECK_FALSE(parse_command_line(args, error));
+        CHECK(error == message);
+    }
+    std::string many = "127.0.0.1:1";
+    for (std::size_t i = 1; i <= max_address_entries; ++i) {
+        many += ",127.0.0.1:1";
+    }
+    CHECK_FALSE(parse_command_line({"--addresses", many}, error));
+    CHECK(error == "--addresses takes at most 64 endpoints");
+}
+
+TEST_CASE("cli: --interval, --json-lines and what they exclude", "[cli]") {
+    CHECK(parse({"h", "1"})->interval == 0ms);
+    CHECK(parse({"--interval", "50", "h", "1"})->interval == 50ms);
+    CHECK(parse({"--interval", "60000", "h", "1"})->interval == 60000ms);
+    std::string error;
+    for (const char* bad : {"-1", "60001", "soon", "5ms", ""}) {
+        CHECK_FALSE(parse_command_line({"--interval", bad, "h", "1"}, error));
+        CHECK(error ==
+              std::string("--interval takes milliseconds from 0 to 60000, not '") + bad + "'");
+    }
+    auto lines = parse({"--json-lines", "h", "1"});
+    REQUIRE(lines);
+    CHECK(lines->json_lines);
+    CHECK_FALSE(lines->json);
+    CHECK_FALSE(parse_command_line({"--json", "--json-lines", "h", "1"}, error));
+    CHECK(error == "--json and --json-lines are exclusive: pick one");
+    CHECK_FALSE(parse_command_line({"--trace", "--json-lines", "h", "1"}, error));
+    CHECK(error == "--trace and --json-lines are exclusive: every stdout line is a JSON document");
+}
+
+TEST_CASE("cli: compact json drops whitespace outside strings only", "[cli]") {
+    CHECK(compact_json("{\n  \"a b\": [1, 2],\n  \"c\": \"x \\\" y\\\\\"\n}\n") ==
+          "{\"a b\":[1,2],\"c\":\"x \\\" y\\\\\"}");
+    dial_report report;
+    report.error = boost::asio::error::connection_refused;
+    std::ostringstream pretty;
+    write_json(pretty, "", "80", report, attempts_failed, {{loopback_v4, 80}});
+    const auto line = compact_json(pretty.str());
+    CHECK(line.find('\n') == std::string::npos);
+    CHECK(line.rfind("{\"schema_version\":1,\"type\":\"dial\",\"host\":null,\"port\":\"80\","
+                     "\"addresses\":[\"127.0.0.1:80\"],\"connected\":false,",
+                     0) == 0);
+    CHECK(line.find("\"message\":\"Connection refused\"") != std::string::npos);
+    CHECK(checked_documents(line).size() == 1);
+}
+
+TEST_CASE("cli: the summary counts outcomes, times and winning families", "[cli]") {
+    auto won = [](const char* address, std::chrono::milliseconds elapsed) {
+        dial_report r;
+        r.attempts.push_back(
+            {{boost::asio::ip::make_address(address), 80}, 0ms, elapsed, attempt_outcome::won, {}});
+        r.winner = 0;
+        r.elapsed = elapsed;
+        return r;
+    };
+    dial_report refused;
+    refused.error = boost::asio::error::connection_refused;
+    refused.elapsed = 1ms;
+    run_summary summary;
+    summary.add(won("::1", 4ms), connected);
+    summary.add(won("127.0.0.1", 2ms), connected);
+    summary.add(won("127.0.0.1", 8ms), connected);
+    summary.add(refused, attempts_failed);
+    CHECK(summary.dials() == 4);
+    std::ostringstream text;
+    summary.write_text(text);
+    CHECK(text.str() ==
+          "summary: 4 dials, 3 connected, 1 failed\n"
+          "elapsed: min 1.00 ms, median 3.00 ms, max 8.00 ms\n"
+          "winners: 1 IPv6, 2 IPv4\n");
+    std::ostringstream json;
+    summary.write_json(json);
+    CHECK(compact_json(json.str()) ==
+          "{\"schema_version\":1,\"type\":\"summary\",\"dials\":4,\"connected\":3,\"failed\":1,"
+          "\"exit_code\":4,\"elapsed_ms\":{\"min\":1.000,\"median\":3.000,\"max\":8.000},"
+          "\"winners\":{\"ipv6\":1,\"ipv4\":2}}");
+    CHECK(checked_documents(json.str()).size() == 1);
+}
+
+TEST_CASE("cli binary: --addresses dials a loopback listener without DNS", "[cli][binary]") {
+    accepting_listener ok(loopback_v4);
+    const std::string port = std::to_string(ok.endpoint().port());
+    auto r = run("--addresses 127.0.0.1:" + port);
+    CHECK(r.status == connected);
+    CHECK(r.out.find("connected to 127.0.0.1:" + port + " (IPv4)") != std::string::npos);
+    // An entry without a port takes PORT, HOST is a label: nothing is looked up.
+    auto j = run("--json --addresses 127.0.0.1 not-resolved.invalid " + port);
+    CHECK(j.status == connected);
+    const auto docs = checked_documents(j.out);
+    REQUIRE(docs.size() == 1);
+    CHECK(j.out.find("\"host\": \"not-resolved.invalid\"") != std::string::npos);
+    CHECK(j.out.find("\"addresses\": [\"127.0.0.1:" + port + "\"]") != std::string::npos);
+    CHECK(j.out.find("\"resolver\": null") != std::string::npos);
+    // Failures name the list.
+    refusing_port refused(loopback_v4);
+    auto f = run("--addresses 127.0.0.1:" + std::to_string(refused.endpoint().port()) + " 2>&1");
+    CHECK(f.status == attempts_failed);
+    CHECK(f.out.find("cannot connect to 127.0.0.1:" + std::to_string(refused.endpoint().port()) +
+                     ": every attempt failed") != std::string::npos);
+}
+
+TEST_CASE("cli binary: --addresses races a black-holed IPv6 endpoint against IPv4",
+          "[cli][binary]") {
+    if (!has_ipv6_loopback()) {
+        WARN("no ::1 on this machine: skipped");
+        return;
+    }
+    black_hole hole(loopback_v6);
+    accepting_listener ok(loopback_v4);
+    const std::string v6 = "[::1]:" + std::to_string(hole.endpoint().port());
+    const std::string v4 = "127.0.0.1:" + std::to_string(ok.endpoint().port());
+    auto r = run("--trace --attempt-delay 50 --addresses " + v6 + "," + v4);
+    CHECK(r.status == connected);
+    CHECK(r.out.find("happy-dial " + v6 + "," + v4 + "\n") == 0);
+    CHECK(r.out.find("cancelled") != std::string::npos);
+    CHECK(r.out.find("connected to " + v4 + " (IPv4)") != std::string::npos);
+    CHECK(r.out.find("attempt 2 of 2") != std::string::npos);
+}
+
+TEST_CASE("cli binary: bad --addresses, --interval and --json-lines uses are usage errors",
+          "[cli][binary]") {
+    const std::pair<std::string, std::string> cases[] = {
+        {"--addresses example.com:80", "is not an IP address"},
+        {"--addresses 127.0.0.1:99999", "has a bad port (1 to 65535)"},
+        {"--addresses 127.0.0.1 http", "PORT 'http' is not a number"},
+        {"--addresses 127.0.0.1", "has no port, and PORT is not given"},
+        {"--interval 60001 127.0.0.1 1", "--interval takes milliseconds from 0 to 60000"},
+        {"--interval -5 127.0.0.1 1", "--interval takes milliseconds from 0 to 60000"},
+        {"--json --json-lines 127.0.0.1 1", "are exclusive"},
+        {"--trace --json-lines 127.0.0.1 1", "are exclusive"},
+    };
+    for (const auto& [args, message] : cases) {
+        auto r = run(args + " 2>&1");
+        CHECK(r.status == usage_error);
+        CHECK(r.out.find("happy-dial: ") == 0);
+        CHECK(r.out.find(message) != std::string::npos);
+        CHECK(r.out.find("(try happy-dial --help)") != std::string::npos);
+    }
+}
+
+TEST_CASE("cli binary: --count with --interval pauses between dials and sums up", "[cli][binary]") {
+    accepting_listener ok(loopback_v4);
+    const std::string port = std::to_string(ok.endpoint().port());
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run("--count 3 --interval 50 127.0.0.1 " + port);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(r.status == connected);
+    CHECK(took >= 100ms);  // two pauses: none before the first dial
+    CHECK(took < 2s);
+    CHECK(occurrences(r.out, "connected to 127.0.0.1:") == 3);
+    CHECK(r.out.find("summary: 3 dials, 3 connected, 0 failed\nelapsed: min ") !=
+          std::string::npos);
+    CHECK(r.out.find("winners: 0 IPv6, 3 IPv4\n") != std::string::npos);
+    // One dial has no summary.
+    CHECK(run("127.0.0.1 " + port).out.find("summary:") == std::string::npos);
+    // Failed dials are counted and the exit code is still the last dial's.
+    refusing_port refused(loopback_v4);
+    auto f =
+        run("--count 2 127.0.0.1 " + std::to_string(refused.endpoint().port()) + " 2>/dev/null");
+    CHECK(f.status == attempts_failed);
+    CHECK(f.out.find("summary: 2 dials, 0 connected, 2 failed\n") != std::string::npos);
+    CHECK(f.out.find("winners: 0 IPv6, 0 IPv4\n") != std::string::npos);
+}
+
+TEST_CASE("cli binary: --json-lines prints one document per line and the summary last",
+          "[cli][binary]") {
+    accepting_listener ok(loopback_v4);
+    const std::string port = std::to_string(ok.endpoint().port());
+    auto r = run("--json-lines --count 3 --addresses 127.0.0.1:" + port);
+    CHECK(r.status == connected);
+    const auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 4);
+    for (const auto& line : lines) {
+        CHECK(line.rfind("{\"schema_version\":1,", 0) == 0);
+        CHECK(json_reader(line).all().size() == 1);
+    }
+    const auto docs = checked_documents(r.out);
+    REQUIRE(docs.size() == 4);
+    CHECK(docs[0].find("type")->string == "dial");
+    CHECK(docs[0].find("host")->type == json_value::kind::null);
+    const auto& summary = docs[3];
+    CHECK(summary.find("type")->string == "summary");
+    CHECK(summary.find("dials")->number == 3);
+    CHECK(summary.find("connected")->number == 3);
+    CHECK(summary.find("failed")->number == 0);
+    CHECK(summary.find("winners")->find("ipv4")->number == 3);
+    CHECK(summary.find("winners")->find("ipv6")->number == 0);
+    const auto* elapsed = summary.find("elapsed_ms");
+    CHECK(elapsed->find("min")->number <= elapsed->find("median")->number);
+    CHECK(elapsed->find("median")->number <= elapsed->find("max")->number);
+    // One dial: one line, no summary.
+    auto one = run("--json-lines 127.0.0.1 " + port);
+    CHECK(lines_of(one.out).size() == 1);
+    CHECK(one.out.find("summary") == std::string::npos);
+}
+
+TEST_CASE("cli binary: every --json document follows docs/cli-report.schema.json",
+          "[cli][binary]") {
+    accepting_listener ok(loopback_v4);
+    refusing_port refused(loopback_v4);
+    black_hole hole(loopback_v4);
+    const auto docs = checked_documents(
+        run("--json --count 2 127.0.0.1 " + std::to_string(ok.endpoint().port())).out);
+    CHECK(docs.size() == 3);
+    CHECK(checked_documents(
+              run("--json --no-history 127.0.0.1 " + std::to_string(refused.endpoint().port())).out)
+              .size() == 1);
+    CHECK(checked_documents(
+              run("--json --timeout 100 127.0.0.1 " + std::to_string(hole.endpoint().port())).out)
+              .size() == 1);
+    // The checker itself catches a missing field and a wrong version.
+    std::ifstream file(HAPPY_DIAL_CLI_SCHEMA);
+    const std::string schema_text((std::istreambuf_iterator<char>(file)),
+                                  std::istreambuf_iterator<char>());
+    const auto schema = json_reader(schema_text).all().at(0);
+    std::vector<std::string> errors;
+    check_schema(json_reader("{\"schema_version\": 2, \"type\": \"summary\"}").all().at(0),
+                 schema,
+                 schema,
+                 "document",
+                 errors);
+    CHECK_FALSE(errors.empty());
 }

@@ -1,3 +1,4 @@
+#include "address_list.hpp"
 #include "cli_options.hpp"
 
 #include <charconv>
@@ -7,7 +8,8 @@
 namespace happy_dial::cli {
 namespace {
 
-constexpr long long max_count = 1000;  // --count
+constexpr long long max_count = 1000;          // --count
+constexpr long long max_interval_ms = 60'000;  // --interval: a minute between dials at most
 
 std::optional<long long> parse_number(const std::string& text) {
     long long value = 0;
@@ -23,6 +25,7 @@ std::optional<long long> parse_number(const std::string& text) {
 
 std::string usage() {
     return R"(usage: happy-dial [options] HOST PORT
+       happy-dial [options] --addresses LIST [[HOST] PORT]
        happy-dial --demo
 
 Connects to HOST:PORT the RFC 8305 (Happy Eyeballs v2) way and reports the winner.
@@ -40,13 +43,20 @@ options (defaults are RFC 8305's):
   --attempt-timeout MS      give up on one attempt after MS (none: the OS decides)
   --max-attempts N          at most N attempts in flight at once (0: no cap)
   --bind ADDR               local address for attempts of ADDR's family (repeatable)
-  --count N                 dial N times in a row (1..1000), one history for all; the exit
-                            code is the last dial's
+  --addresses LIST          dial these endpoints, no DNS: comma-separated ADDR, ADDR:PORT or
+                            [IPv6]:PORT (at most 64); PORT is for entries without a port,
+                            HOST is only a label
+  --count N                 dial N times in a row (1..1000), one history for all, then print
+                            a summary; the exit code is the last dial's
+  --interval MS             pause MS between dials (0..60000; default 0)
   --no-history              no connection history (by default the dials of this process share
                             one: address order, first family and attempt delays learned)
   --trace                   draw the race as a timeline, with each attempt's planned delay
                             and what the history did
-  --json                    print the race as one JSON document (one per dial)
+  --json                    print the race as one JSON document (one per dial, then the
+                            summary); docs/cli-report.schema.json describes them
+  --json-lines              the same documents, each compact on one line (not with --json
+                            or --trace)
   --demo                    run the self-contained local demo (no network, no root)
   -h, --help                this text
   --version                 print the version
@@ -61,6 +71,7 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
                                           std::string& error) {
     command cmd;
     std::vector<std::string> positional;
+    std::optional<std::string> address_list;  // parsed once PORT is known
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
         auto value = [&]() -> std::optional<std::string> {
@@ -105,6 +116,25 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
             cmd.trace = true;
         } else if (arg == "--json") {
             cmd.json = true;
+        } else if (arg == "--json-lines") {
+            cmd.json_lines = true;
+        } else if (arg == "--addresses") {
+            address_list = value();
+            if (!address_list) {
+                return std::nullopt;
+            }
+        } else if (arg == "--interval") {
+            auto text = value();
+            if (!text) {
+                return std::nullopt;
+            }
+            auto n = parse_number(*text);
+            if (!n || *n < 0 || *n > max_interval_ms) {
+                error = "--interval takes milliseconds from 0 to " +
+                        std::to_string(max_interval_ms) + ", not '" + *text + "'";
+                return std::nullopt;
+            }
+            cmd.interval = std::chrono::milliseconds(*n);
         } else if (arg == "--no-history") {
             cmd.history = false;
         } else if (arg == "--count") {
@@ -209,12 +239,40 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
     if (cmd.help || cmd.version || cmd.demo) {
         return cmd;
     }
-    if (positional.size() != 2) {
-        error = "expected HOST and PORT";
+    if (cmd.json && cmd.json_lines) {
+        error = "--json and --json-lines are exclusive: pick one";
         return std::nullopt;
     }
-    cmd.host = positional[0];
-    cmd.port = positional[1];
+    // A timeline between the lines would break one-document-per-line readers.
+    if (cmd.trace && cmd.json_lines) {
+        error = "--trace and --json-lines are exclusive: every stdout line is a JSON document";
+        return std::nullopt;
+    }
+    if (!address_list) {
+        if (positional.size() != 2) {
+            error = "expected HOST and PORT";
+            return std::nullopt;
+        }
+        cmd.host = positional[0];
+        cmd.port = positional[1];
+        return cmd;
+    }
+    // --addresses LIST [[HOST] PORT]: one operand is PORT, two are HOST (a label) and PORT.
+    if (positional.size() > 2) {
+        error = "expected at most HOST and PORT with --addresses";
+        return std::nullopt;
+    }
+    if (positional.size() == 2) {
+        cmd.host = positional[0];
+    }
+    if (!positional.empty()) {
+        cmd.port = positional.back();
+    }
+    auto endpoints = parse_address_list(*address_list, cmd.port, error);
+    if (!endpoints) {
+        return std::nullopt;
+    }
+    cmd.addresses = std::move(*endpoints);
     return cmd;
 }
 

@@ -3,6 +3,9 @@
 
 #include <happy_dial/dial_options.hpp>
 
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,15 +14,19 @@ namespace happy_dial::cli {
 
 /// Everything the command line asks for.
 struct command {
-    std::string host;
-    std::string port;
+    std::string host;  ///< with --addresses: a label only, empty when not given
+    std::string port;  ///< with --addresses: the port of entries without one, empty when not given
+    /// --addresses LIST: dial these endpoints instead of resolving HOST (empty: resolve)
+    std::vector<boost::asio::ip::tcp::endpoint> addresses;
     dial_options options;
     std::optional<boost::asio::ip::address> bind_v4;  ///< --bind ADDR for IPv4 attempts
     std::optional<boost::asio::ip::address> bind_v6;  ///< --bind ADDR for IPv6 attempts
     bool history = true;  ///< one dial_history shared by the dials (--no-history: none)
     unsigned count = 1;   ///< --count N: dial N times in a row (1..1000)
+    std::chrono::milliseconds interval{0};  ///< --interval MS: pause between dials (0..60000)
     bool trace = false;
-    bool json = false;
+    bool json = false;        ///< --json: one pretty document per dial, then a summary
+    bool json_lines = false;  ///< --json-lines: the same documents, one compact line each
     bool help = false;
     bool version = false;
     bool demo = false;

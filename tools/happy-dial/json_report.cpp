@@ -26,6 +26,10 @@ std::string error_object(const boost::system::error_code& ec) {
            ", \"message\": " + json_string(ec.message()) + "}";
 }
 
+std::string string_or_null(const std::string& text) {
+    return text.empty() ? std::string("null") : json_string(text);
+}
+
 std::string number(double ms) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", ms);
@@ -33,6 +37,10 @@ std::string number(double ms) {
 }
 
 }  // namespace
+
+std::string json_ms(double ms) {
+    return number(ms);
+}
 
 std::string json_string(const std::string& text) {
     std::string out = "\"";
@@ -68,10 +76,22 @@ void write_json(std::ostream& os,
                 const std::string& host,
                 const std::string& port,
                 const dial_report& report,
-                int exit_code) {
+                int exit_code,
+                const std::vector<boost::asio::ip::tcp::endpoint>& addresses) {
     os << "{\n";
-    os << "  \"host\": " << json_string(host) << ",\n";
-    os << "  \"port\": " << json_string(port) << ",\n";
+    os << "  \"schema_version\": " << json_schema_version << ",\n";
+    os << "  \"type\": \"dial\",\n";
+    os << "  \"host\": " << string_or_null(host) << ",\n";
+    os << "  \"port\": " << string_or_null(port) << ",\n";
+    if (addresses.empty()) {
+        os << "  \"addresses\": null,\n";
+    } else {
+        os << "  \"addresses\": [";
+        for (std::size_t i = 0; i < addresses.size(); ++i) {
+            os << (i ? ", " : "") << json_string(endpoint_text(addresses[i]));
+        }
+        os << "],\n";
+    }
     os << "  \"connected\": " << (report.error ? "false" : "true") << ",\n";
     os << "  \"exit_code\": " << exit_code << ",\n";
     os << "  \"error\": " << error_object(report.error) << ",\n";
@@ -129,6 +149,25 @@ void write_json(std::ostream& os,
     }
     os << (report.attempts.empty() ? "" : "\n  ") << "]\n";
     os << "}\n";
+}
+
+std::string compact_json(const std::string& json) {
+    std::string out;
+    out.reserve(json.size());
+    bool in_string = false;
+    bool escaped = false;
+    for (const char c : json) {
+        if (in_string) {
+            in_string = escaped || c != '"';
+            escaped = !escaped && c == '\\';
+        } else if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+            continue;
+        } else {
+            in_string = c == '"';
+        }
+        out += c;
+    }
+    return out;
 }
 
 }  // namespace happy_dial::cli

@@ -1,8 +1,10 @@
-// happy-dial: dial HOST PORT the RFC 8305 way and report the race.
+// happy-dial: dial HOST PORT (or an --addresses list) the RFC 8305 way and report the race.
+#include "address_list.hpp"
 #include "cli_options.hpp"
 #include "demo.hpp"
 #include "exit_codes.hpp"
 #include "json_report.hpp"
+#include "summary.hpp"
 #include "timeline.hpp"
 
 #include <happy_dial/happy_dial.hpp>
@@ -11,7 +13,9 @@
 
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifndef HAPPY_DIAL_VERSION
@@ -40,11 +44,24 @@ void add_binds(command& cmd) {
     };
 }
 
+// What was dialed, in words: "HOST port PORT", or the --addresses list (after HOST if given).
+std::string target(const command& cmd) {
+    if (cmd.addresses.empty()) {
+        return cmd.host + " port " + cmd.port;
+    }
+    return (cmd.host.empty() ? "" : cmd.host + " at ") + format_address_list(cmd.addresses);
+}
+
+// --json prints pretty documents; --json-lines the same ones, each compacted onto one line.
+void print_json(const command& cmd, const std::string& pretty) {
+    std::cout << (cmd.json_lines ? compact_json(pretty) + "\n" : pretty);
+}
+
 void explain_failure(std::ostream& os,
                      const command& cmd,
                      const dial_report& report,
                      exit_code code) {
-    os << "happy-dial: cannot connect to " << cmd.host << " port " << cmd.port << ": ";
+    os << "happy-dial: cannot connect to " << target(cmd) << ": ";
     switch (code) {
         case timed_out:
             os << "no connection within the " << cmd.options.timeout->count() << " ms timeout";
@@ -74,12 +91,15 @@ void explain_failure(std::ostream& os,
 
 int report_dial(const command& cmd, const dial_report& report) {
     const exit_code code = exit_code_for(report.error, report.attempts.size());
-    if (cmd.json) {
-        write_json(std::cout, cmd.host, cmd.port, report, code);
+    if (cmd.json || cmd.json_lines) {
+        std::ostringstream json;
+        write_json(json, cmd.host, cmd.port, report, code, cmd.addresses);
+        print_json(cmd, json.str());
         return code;
     }
     if (cmd.trace) {
-        std::cout << "happy-dial " << cmd.host << " " << cmd.port << "\n";
+        std::cout << "happy-dial "
+                  << (cmd.addresses.empty() ? cmd.host + " " + cmd.port : target(cmd)) << "\n";
         if (report.resolver) {
             std::cout << "resolver: " << to_string(report.resolver->backend) << " ("
                       << report.resolver->reason << ")\n";
@@ -133,27 +153,43 @@ int main(int argc, char** argv) {
 
     asio::io_context ctx;
     int status = connected;
+    run_summary summary;
+    // The winner's socket is closed before the next dial starts.
+    const auto close_winner = [](boost::system::error_code, tcp::socket socket) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+    };
     for (unsigned n = 1; n <= cmd.count; ++n) {
-        if (cmd.count > 1 && !cmd.json) {
+        if (n > 1 && cmd.interval.count() > 0) {
+            std::this_thread::sleep_for(cmd.interval);
+        }
+        if (cmd.count > 1 && !cmd.json && !cmd.json_lines) {
             std::cout << "dial " << n << " of " << cmd.count << "\n";
         }
         dial_report report;
         cmd.options.report = &report;
-        // The winner's socket is closed before the next dial starts.
-        async_dial(ctx,
-                   cmd.host,
-                   cmd.port,
-                   cmd.options,
-                   [](boost::system::error_code, tcp::socket socket) {
-                       boost::system::error_code ignored;
-                       socket.close(ignored);
-                   });
+        if (cmd.addresses.empty()) {
+            async_dial(ctx, cmd.host, cmd.port, cmd.options, close_winner);
+        } else {
+            async_dial(ctx, cmd.addresses, cmd.options, close_winner);
+        }
         ctx.run();
         ctx.restart();
         status = report_dial(cmd, report);
+        summary.add(report, status);
         // Whoever reads a pipe sees the result now, not when the process exits (issue 11).
         std::cout.flush();
         std::cerr.flush();
+    }
+    if (cmd.count > 1) {
+        if (cmd.json || cmd.json_lines) {
+            std::ostringstream json;
+            summary.write_json(json);
+            print_json(cmd, json.str());
+        } else {
+            summary.write_text(std::cout);
+        }
+        std::cout.flush();
     }
     return status;
 }
