@@ -4,9 +4,11 @@
 #include <happy_dial/detail/lookup_gate.hpp>
 #include <happy_dial/error.hpp>
 #include <happy_dial/history.hpp>
+#include <happy_dial/observer.hpp>
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <variant>
 
 namespace happy_dial::detail {
@@ -27,6 +29,11 @@ struct running_guard {
     running_guard(const running_guard&) = delete;
     running_guard& operator=(const running_guard&) = delete;
 };
+
+// Names a dial among those sharing an observer.
+std::uintptr_t dial_id(const dial_core* d) noexcept {
+    return reinterpret_cast<std::uintptr_t>(d);
+}
 
 // The handler of a wait on one of the dial's timers.
 struct timer_completion {
@@ -152,6 +159,9 @@ void dial_core::on_connect(self_ptr self, core::attempt_id id, boost::system::er
         running_guard running(this);
         --outstanding_;
         if (!done_) {
+            if (options_.observer) {
+                touched_.push_back(id);
+            }
             engine_.on_attempt_result(core::clock::now(), id, ec);
             run_actions();
         }
@@ -200,8 +210,14 @@ void dial_core::leave(self_ptr self, lock_type& lock, bool inline_allowed) {
         return;
     }
     completed_ = true;
-    if (options_.report) {
-        *options_.report = make_dial_report();
+    if (options_.report || options_.observer) {
+        auto report = make_dial_report();
+        if (options_.observer) {
+            observe_end(report);
+        }
+        if (options_.report) {
+            *options_.report = std::move(report);
+        }
     }
     dial_result result = std::move(result_);
     lock.unlock();  // nothing else can reach the dial now: no child handler is pending
@@ -213,6 +229,9 @@ void dial_core::run_actions() {
         std::visit([&](const auto& a) { execute(a); }, *next);
     }
     just_started_.reset();  // only a set_timer of this same batch may probe that socket
+    if (options_.observer) {
+        observe();
+    }
 }
 
 void dial_core::execute(const core::start_lookup& a) {
@@ -241,6 +260,11 @@ void dial_core::execute(const core::start_lookup& a) {
         query.resolver = options_.resolver;
     }
     query.cancellation = ticket->cancel.slot();
+    if (options_.observer) {
+        notify_observer([&](dial_observer& o) {
+            o.lookup_sent(dial_event{dial_id(this), core::clock::now() - started_at_}, a.family);
+        });
+    }
     transport_->async_lookup(query, [ticket = std::move(ticket)](core::resolution_answer answer) {
         lookup_ticket::answer(ticket, std::move(answer));
     });
@@ -270,15 +294,37 @@ void dial_core::execute(const core::start_attempt& a) {
     if (ec) {
         boost::system::error_code ignored;
         socket.close(ignored);
+        if (options_.observer) {
+            touched_.push_back(a.id);
+        }
         engine_.on_attempt_result(core::clock::now(), a.id, ec);  // actions queue behind
         return;
     }
     ++outstanding_;
     transport_->async_connect(socket, a.target, connect_completion(shared_from_this(), a.id));
     just_started_ = a.id;
+    if (options_.report || options_.observer) {
+        note_local_endpoint(a.id, socket);
+    }
+}
+
+// connect() has bound the socket (the kernel picks the source address and port then); a
+// transport that opened no real connection leaves port 0, which is not reported.
+void dial_core::note_local_endpoint(core::attempt_id id, const tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto local = socket.local_endpoint(ec);
+    if (locals_.size() <= id) {
+        locals_.resize(id + 1);
+    }
+    if (!ec && local.port() != 0) {
+        locals_[id] = local;
+    }
 }
 
 void dial_core::execute(const core::cancel_attempt& a) {
+    if (options_.observer) {
+        touched_.push_back(a.id);
+    }
     transport_->cancel_connect(sockets_[a.id]);
     boost::system::error_code ignored;
     sockets_[a.id].close(ignored);  // aborts the pending connect and frees the fd now
@@ -416,7 +462,124 @@ dial_report dial_core::make_dial_report() const {
     auto report = make_report(engine_.trace(), finished_at_, result_.error, winner_);
     report.resolver = resolver_;
     report.history = history_use_;
+    for (std::size_t i = 0; i < locals_.size() && i < report.attempts.size(); ++i) {
+        report.attempts[i].local = locals_[i];
+    }
+    report.non_preferred_family_won = fell_back();
     return report;
+}
+
+// The winner is of the other family than the configured preferred one, although the preferred
+// family had an address to try: the fallback Happy Eyeballs exists for.
+bool dial_core::fell_back() const {
+    std::optional<core::address_family> preferred;
+    if (options_.family == core::family_preference::prefer_ipv6) {
+        preferred = core::address_family::ipv6;
+    } else if (options_.family == core::family_preference::prefer_ipv4) {
+        preferred = core::address_family::ipv4;
+    }
+    const auto& trace = engine_.trace();
+    if (!winner_ || !preferred || core::family_of(trace.attempts[*winner_].target) == *preferred) {
+        return false;
+    }
+    return std::any_of(trace.endpoints.begin(), trace.endpoints.end(), [&](const auto& e) {
+        return core::family_of(e.target) == *preferred &&
+               (e.fate == core::endpoint_fate::attempted ||
+                e.fate == core::endpoint_fate::never_tried);
+    });
+}
+
+// Tells the observer what the last step changed, in causal order: the attempts that ended
+// (a failure or a win is what starts or stops the others), the answers that arrived, the
+// attempts started, a delay the deadline shortened, then attempts that ended in the step that
+// started them. touched_ names the candidates for an end, so a step costs O(what changed).
+void dial_core::observe() {
+    const auto& trace = engine_.trace();
+    const auto id = dial_id(this);
+    const std::size_t started_before = observed_attempts_;
+    observe_ends(0, started_before);
+    for (; observed_answers_ < trace.answers.size(); ++observed_answers_) {
+        auto r = make_answer_report(trace.answers[observed_answers_], trace.started);
+        for (; observed_endpoints_ < trace.endpoints.size() &&
+               trace.endpoints[observed_endpoints_].answer == observed_answers_;
+             ++observed_endpoints_) {
+            const auto& e = trace.endpoints[observed_endpoints_];
+            r.endpoints.push_back(endpoint_report{e.target, e.fate, std::nullopt});
+        }
+        notify_observer([&](dial_observer& o) { o.answer_received({id, r.at}, r); });
+    }
+    for (; observed_attempts_ < trace.attempts.size(); ++observed_attempts_) {
+        const auto i = observed_attempts_;
+        const auto r = attempt_report_of(i);
+        notify_observer([&](dial_observer& o) { o.attempt_started({id, r.started}, i, r); });
+        observed_delay_ = core::delay_source::configured;
+    }
+    // The latest attempt's delay: set at its start, shortened later when more addresses
+    // arrive under a deadline (dial_engine::replan_next_start).
+    if (!trace.attempts.empty()) {
+        const auto i = trace.attempts.size() - 1;
+        const auto& last = trace.attempts.back();
+        const bool shortened = last.delay_from == core::delay_source::deadline ||
+                               last.delay_from == core::delay_source::floor;
+        if (shortened &&
+            (observed_delay_ != last.delay_from || observed_delay_value_ != last.delay)) {
+            observed_delay_ = last.delay_from;
+            observed_delay_value_ = last.delay;
+            const auto r = attempt_report_of(i);
+            const auto at = core::clock::now() - trace.started;
+            notify_observer([&](dial_observer& o) { o.delay_shortened({id, at}, i, r); });
+        }
+    }
+    observe_ends(started_before, trace.attempts.size());
+    touched_.clear();
+}
+
+// Attempt ends among touched_ with ids in [from, to), each told once.
+void dial_core::observe_ends(std::size_t from, std::size_t to) {
+    const auto& trace = engine_.trace();
+    const auto id = dial_id(this);
+    for (const auto i : touched_) {
+        if (i < from || i >= to || trace.attempts[i].outcome == core::attempt_outcome::pending) {
+            continue;
+        }
+        if (observed_ended_.size() <= i) {
+            observed_ended_.resize(i + 1, false);
+        }
+        if (observed_ended_[i]) {
+            continue;
+        }
+        observed_ended_[i] = true;
+        const auto r = attempt_report_of(i);
+        const auto at = r.ended.value_or(r.started);
+        if (r.outcome == core::attempt_outcome::won) {
+            notify_observer([&](dial_observer& o) {
+                o.stage_done({id, at}, i, attempt_stage::tcp_connect);
+            });
+        }
+        notify_observer([&](dial_observer& o) { o.attempt_ended({id, at}, i, r); });
+    }
+}
+
+// The dial is over: the endpoints it never reached, then the complete report.
+void dial_core::observe_end(const dial_report& report) {
+    const dial_event event{dial_id(this), report.elapsed};
+    for (const auto& answer : report.answers) {
+        for (const auto& e : answer.endpoints) {
+            if (e.fate == endpoint_fate::never_tried) {
+                notify_observer([&](dial_observer& o) { o.endpoint_never_tried(event, e); });
+            }
+        }
+    }
+    notify_observer([&](dial_observer& o) { o.dial_done(event, report); });
+}
+
+attempt_report dial_core::attempt_report_of(core::attempt_id i) const {
+    const auto& trace = engine_.trace();
+    auto r = make_attempt_report(trace.attempts[i], trace.started);
+    if (i < locals_.size()) {
+        r.local = locals_[i];
+    }
+    return r;
 }
 
 }  // namespace happy_dial::detail

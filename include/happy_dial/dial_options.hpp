@@ -22,6 +22,7 @@ using core::family_preference;
 struct dial_report;
 class dial_transport;
 class dial_history;
+class dial_observer;
 
 /// Everything that tunes one dial. The defaults are RFC 8305's (§8).
 struct dial_options {
@@ -67,6 +68,9 @@ struct dial_options {
     /// When set, filled with the dial's attempt and answer records before the completion
     /// handler runs (on success and on failure). Must outlive the operation.
     dial_report* report = nullptr;
+    /// Told of every step of the dial as it happens (happy_dial/observer.hpp: where its calls
+    /// run and what they cost). Null (the default) = nothing is called and nothing is built.
+    std::shared_ptr<dial_observer> observer;
     /// Where lookups and connects go. Null = the real network (getaddrinfo and TCP). The test
     /// kit (happy_dial/testing) plugs scripted endpoints in here.
     std::shared_ptr<dial_transport> transport;

@@ -19,6 +19,7 @@ namespace happy_dial {
 using core::address_family;
 using core::attempt_outcome;
 using core::delay_source;
+using core::endpoint_fate;
 
 /// One connection attempt. Times are offsets from the start of the dial.
 struct attempt_report {
@@ -31,6 +32,16 @@ struct attempt_report {
     /// where it came from: the options, the address's history, or the deadline.
     std::chrono::nanoseconds delay{};
     delay_source delay_from = delay_source::configured;  ///< why `delay` has its value
+    /// The attempt socket's own address and port (getsockname() once connect() was issued);
+    /// empty when unknown (a custom transport that opens no real connection).
+    std::optional<boost::asio::ip::tcp::endpoint> local{};
+};
+
+/// One endpoint of an answer and what became of it.
+struct endpoint_report {
+    boost::asio::ip::tcp::endpoint endpoint;     ///< the address and port
+    endpoint_fate fate = endpoint_fate::queued;  ///< attempted, never tried, filtered, ...
+    std::optional<std::size_t> attempt{};        ///< index into dial_report::attempts
 };
 
 /// One resolution answer. `family` is empty for endpoints given directly (ranges, literals).
@@ -41,6 +52,9 @@ struct answer_report {
     std::size_t accepted = 0;         ///< of those, new and allowed (not filtered, not excluded)
     boost::system::error_code error;  ///< the lookup's error (empty for a positive answer)
     std::optional<std::chrono::seconds> ttl{};  ///< smallest TTL of the records (c-ares only)
+    /// Every endpoint of the answer, in the order the engine considered them (RFC 6724 order
+    /// with a history), with its fate.
+    std::vector<endpoint_report> endpoints{};
 };
 
 /// The record of one dial, available on success and on failure.
@@ -55,7 +69,18 @@ struct dial_report {
     std::optional<resolver_choice> resolver{};
     /// What the dial took from its dial_history and gave back; empty without a history.
     std::optional<history_use> history{};
+    /// The winner's family is not the configured preferred one (IPv4 won under prefer_ipv6,
+    /// the default) although the preferred family had an address to try: the fallback the
+    /// dial exists for happened. False on failure and for the single-family policies.
+    bool non_preferred_family_won = false;
 };
+
+/// One answer of the engine's trace as reported (times relative to `dial_started`); its
+/// `endpoints` are left empty (make_report fills them).
+answer_report make_answer_report(const core::answer_record& a, core::time_point dial_started);
+
+/// One attempt of the engine's trace as reported (times relative to `dial_started`).
+attempt_report make_attempt_report(const core::attempt_record& a, core::time_point dial_started);
 
 /// Converts the engine's trace into a report (times relative to the trace's start).
 dial_report make_report(const core::dial_trace& trace,

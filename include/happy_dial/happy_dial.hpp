@@ -10,4 +10,5 @@
 #include <happy_dial/error.hpp>
 #include <happy_dial/history.hpp>
 #include <happy_dial/network_monitor.hpp>
+#include <happy_dial/observer.hpp>
 #include <happy_dial/resolver.hpp>

@@ -63,8 +63,34 @@ const char* to_string(delay_source s) noexcept {
             return "configured";
         case delay_source::history:
             return "history";
+        case delay_source::floor:
+            return "floor";
         case delay_source::deadline:
             return "deadline";
+    }
+    return "unknown";
+}
+
+}  // namespace happy_dial::core
+
+namespace happy_dial::core {
+
+const char* to_string(endpoint_fate f) noexcept {
+    switch (f) {
+        case endpoint_fate::queued:
+            return "queued";
+        case endpoint_fate::attempted:
+            return "attempted";
+        case endpoint_fate::never_tried:
+            return "never tried";
+        case endpoint_fate::duplicate:
+            return "duplicate";
+        case endpoint_fate::invalid:
+            return "invalid";
+        case endpoint_fate::excluded:
+            return "excluded by family policy";
+        case endpoint_fate::filtered:
+            return "filtered";
     }
     return "unknown";
 }

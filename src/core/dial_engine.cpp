@@ -209,6 +209,10 @@ void dial_engine::accept(time_point now,
                          error_code error,
                          std::chrono::seconds ttl) {
     answer_record record{family, now, endpoints.size(), 0, error, ttl};
+    const auto answer_index = static_cast<std::uint32_t>(trace_.answers.size());
+    const auto note = [&](const endpoint& ep, endpoint_fate fate) {
+        trace_.endpoints.push_back(endpoint_record{ep, answer_index, fate});
+    };
     if (family) {
         answered_[index(*family)] = true;
         answer_error_[index(*family)] = error;
@@ -244,10 +248,12 @@ void dial_engine::accept(time_point now,
             // Envoy CVE-2024-53269: odd endpoints are skipped, never sorted or dialled.
             if (!is_dialable(ep)) {
                 ++rejected_invalid_;
+                note(ep, endpoint_fate::invalid);
                 continue;
             }
             if (!family_allowed(config_.preference, family_of(ep))) {
                 ++rejected_family_;
+                note(ep, endpoint_fate::excluded);
                 continue;
             }
             bool allowed = true;
@@ -260,11 +266,19 @@ void dial_engine::accept(time_point now,
             }
             if (!allowed) {
                 ++rejected_filter_;
+                note(ep, endpoint_fate::filtered);
                 continue;
             }
             if (queue_.add(ep)) {  // §4: duplicates removed
                 ++record.accepted;
+                note(ep, endpoint_fate::queued);
+            } else {
+                note(ep, endpoint_fate::duplicate);
             }
+        }
+    } else {
+        for (const endpoint& ep : endpoints) {
+            note(ep, endpoint_fate::never_tried);  // a partial cancel starts nothing new
         }
     }
     trace_.answers.push_back(record);
@@ -465,7 +479,10 @@ duration dial_engine::stagger_delay(time_point start,
                 source = delay_source::deadline;
             }
         }
-        delay = std::max(delay, limits::min_attempt_delay);
+        if (delay < limits::min_attempt_delay) {
+            delay = limits::min_attempt_delay;
+            source = delay_source::floor;
+        }
     }
     if (why != nullptr) {
         *why = source;
@@ -554,12 +571,31 @@ void dial_engine::cancel_running(time_point now) {
 
 void dial_engine::finish(time_point /*now*/, error_code ec, std::optional<attempt_id> winner) {
     queue_.clear();
+    settle_endpoint_fates();
     if (armed_) {
         actions_.emplace_back(cancel_timer{});
         armed_.reset();
     }
     actions_.emplace_back(dial_done{ec, winner});
     finished_ = true;
+}
+
+// Each queued endpoint was attempted or never reached. Attempts are unique per endpoint (the
+// queue drops duplicates), so a sorted copy of their targets answers in O(n log n).
+void dial_engine::settle_endpoint_fates() {
+    small_vector<endpoint, 2> tried;
+    tried.reserve(trace_.attempts.size());
+    for (const auto& a : trace_.attempts) {
+        tried.push_back(a.target);
+    }
+    std::sort(tried.begin(), tried.end());
+    for (auto& e : trace_.endpoints) {
+        if (e.fate == endpoint_fate::queued) {
+            e.fate = std::binary_search(tried.begin(), tried.end(), e.target)
+                         ? endpoint_fate::attempted
+                         : endpoint_fate::never_tried;
+        }
+    }
 }
 
 // RFC 8305 leaves the error open (spec F.29). happy_dial reports the error of the first attempt

@@ -121,6 +121,7 @@ class dial_engine {
                            delay_source* why = nullptr) const noexcept;
     bool before(const endpoint& a, const endpoint& b) const noexcept;
     void choose_first_family();
+    void settle_endpoint_fates();
     void replan_next_start();
     std::optional<time_point> next_wakeup(time_point now) const noexcept;
     void arm(std::optional<time_point> at);

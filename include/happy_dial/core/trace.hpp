@@ -4,6 +4,7 @@
 #include <happy_dial/core/types.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 
 namespace happy_dial::core {
@@ -24,7 +25,21 @@ enum class delay_source {
     configured,  ///< the Connection Attempt Delay of the options (RFC 8305 §5)
     history,     ///< the address's measured RTT (dial_history)
     deadline,    ///< shortened so every address is tried before the overall deadline
+    floor,       ///< the deadline's share was below RFC 8305 §5's 10 ms minimum: raised to it
 };
+
+/// What became of one endpoint of an answer (issue 17: every endpoint's fate is reported).
+enum class endpoint_fate {
+    queued,       ///< accepted, waiting for its turn (while the dial runs)
+    attempted,    ///< a connection attempt was made to it
+    never_tried,  ///< accepted, but the dial ended before its turn
+    duplicate,    ///< already known from this or an earlier answer (RFC 8305 §4)
+    invalid,      ///< not dialable: unspecified, multicast, broadcast or port 0
+    excluded,     ///< its family is excluded by the family policy (ipv4_only / ipv6_only)
+    filtered,     ///< refused by the endpoint_filter hook (or the hook threw)
+};
+
+const char* to_string(endpoint_fate f) noexcept;
 
 const char* to_string(delay_source s) noexcept;
 
@@ -53,11 +68,21 @@ struct answer_record {
     std::chrono::seconds ttl{-1};  ///< the answer's smallest TTL; negative: unknown
 };
 
+/// One endpoint of one answer, in the order the engine considered them (RFC 6724 order when
+/// the dial has history hints). `queued` entries are resolved to attempted / never_tried when
+/// the dial ends.
+struct endpoint_record {
+    endpoint target;                             ///< the address and port
+    std::uint32_t answer = 0;                    ///< index into dial_trace::answers
+    endpoint_fate fate = endpoint_fate::queued;  ///< what became of it
+};
+
 /// The whole story of a dial.
 struct dial_trace {
-    time_point started;                        ///< when the dial started
-    small_vector<answer_record, 2> answers;    ///< in arrival order
-    small_vector<attempt_record, 2> attempts;  ///< indexed by attempt_id
+    time_point started;                          ///< when the dial started
+    small_vector<answer_record, 2> answers;      ///< in arrival order
+    small_vector<attempt_record, 2> attempts;    ///< indexed by attempt_id
+    small_vector<endpoint_record, 2> endpoints;  ///< every answer's endpoints, by arrival
 };
 
 }  // namespace happy_dial::core

@@ -115,6 +115,20 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void release_lookups();
     void leave(self_ptr self, lock_type& lock, bool inline_allowed);
     dial_report make_dial_report() const;
+    bool fell_back() const;
+    void observe();
+    void observe_ends(std::size_t from, std::size_t to);
+    attempt_report attempt_report_of(core::attempt_id i) const;
+    // Calls the observer; what it throws is swallowed (it must not break the dial).
+    template <class F>
+    void notify_observer(F&& call) noexcept {
+        try {
+            call(*options_.observer);
+        } catch (...) {
+        }
+    }
+    void observe_end(const dial_report& report);
+    void note_local_endpoint(core::attempt_id id, const boost::asio::ip::tcp::socket& socket);
     void consult_history(core::time_point now, const dial_request& request);
     void probe_sources(std::span<const boost::asio::ip::tcp::endpoint> endpoints);
 
@@ -153,6 +167,16 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
         core::attempt_id attempt;  // armed when this attempt's completion arrives
     };
     std::optional<deferred_timer> deferred_timer_;
+    // With a report or an observer: each attempt's local endpoint, by attempt id.
+    core::small_vector<std::optional<boost::asio::ip::tcp::endpoint>, 2> locals_;
+    // With an observer: what it was told so far, and the attempts this step may have ended.
+    std::size_t observed_answers_ = 0;
+    std::size_t observed_endpoints_ = 0;
+    std::size_t observed_attempts_ = 0;
+    core::small_vector<core::attempt_id, 2> touched_;
+    core::small_vector<bool, 2> observed_ended_;
+    core::delay_source observed_delay_ = core::delay_source::configured;  // of the last attempt
+    core::duration observed_delay_value_{};
 };
 
 }  // namespace happy_dial::detail
