@@ -48,9 +48,12 @@ void dial_engine::set_hints(dial_hints hints) {
     }
     hints_ = std::move(hints);
     // Addresses are unique per destination: an unstable sort (no temporary buffer) is enough.
-    std::sort(hints_.addresses.begin(),
-              hints_.addresses.end(),
-              [](const address_hint& a, const address_hint& b) { return a.address < b.address; });
+    if (hints_.addresses.size() > 1) {
+        std::sort(
+            hints_.addresses.begin(),
+            hints_.addresses.end(),
+            [](const address_hint& a, const address_hint& b) { return a.address < b.address; });
+    }
     if (config_.preference == family_preference::prefer_ipv4) {
         explicit_first_ = address_family::ipv4;
     }
@@ -106,6 +109,16 @@ void dial_engine::add_hint(const address_hint& hint) {
 }
 
 const address_hint* dial_engine::hint_of(const boost::asio::ip::address& a) const noexcept {
+    // A repeat dial knows one or two addresses: comparing for equality beats ordering them
+    // (asio's address operator< copies both sides into v4/v6 objects).
+    if (hints_.addresses.size() <= 4) {
+        for (const auto& h : hints_.addresses) {
+            if (h.address == a) {
+                return &h;
+            }
+        }
+        return nullptr;
+    }
     auto it = std::lower_bound(
         hints_.addresses.begin(),
         hints_.addresses.end(),
@@ -581,21 +594,33 @@ void dial_engine::finish(time_point /*now*/, error_code ec, std::optional<attemp
 }
 
 // Each queued endpoint was attempted or never reached. Attempts are unique per endpoint (the
-// queue drops duplicates), so a sorted copy of their targets answers in O(n log n).
+// queue drops duplicates). A few attempts (the healthy dial has one) are compared directly;
+// more go through a sorted copy of their targets, O(n log n) in all.
 void dial_engine::settle_endpoint_fates() {
+    const auto& attempts = trace_.attempts;
+    const auto settle = [this](auto&& was_attempted) {
+        for (auto& e : trace_.endpoints) {
+            if (e.fate == endpoint_fate::queued) {
+                e.fate =
+                    was_attempted(e.target) ? endpoint_fate::attempted : endpoint_fate::never_tried;
+            }
+        }
+    };
+    if (attempts.size() <= 8) {
+        settle([&](const endpoint& ep) {
+            return std::any_of(attempts.begin(), attempts.end(), [&](const attempt_record& a) {
+                return a.target == ep;
+            });
+        });
+        return;
+    }
     small_vector<endpoint, 2> tried;
-    tried.reserve(trace_.attempts.size());
-    for (const auto& a : trace_.attempts) {
+    tried.reserve(attempts.size());
+    for (const auto& a : attempts) {
         tried.push_back(a.target);
     }
     std::sort(tried.begin(), tried.end());
-    for (auto& e : trace_.endpoints) {
-        if (e.fate == endpoint_fate::queued) {
-            e.fate = std::binary_search(tried.begin(), tried.end(), e.target)
-                         ? endpoint_fate::attempted
-                         : endpoint_fate::never_tried;
-        }
-    }
+    settle([&](const endpoint& ep) { return std::binary_search(tried.begin(), tried.end(), ep); });
 }
 
 // RFC 8305 leaves the error open (spec F.29). happy_dial reports the error of the first attempt
