@@ -17,6 +17,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstdio>
 #include <malloc.h>
 #include <memory>
@@ -102,9 +103,23 @@ struct targets {
 
 // ---- Healthy path: one endpoint, or ::1 and 127.0.0.1 both accepting -----------------------
 
+// An observer that counts attempts and dials (issue 17: what a minimal metrics observer costs).
+struct counting_observer final : happy_dial::dial_observer {
+    std::atomic<std::uint64_t> attempts{0};
+    std::atomic<std::uint64_t> dials{0};
+    void attempt_started(const happy_dial::dial_event&,
+                         std::size_t,
+                         const happy_dial::attempt_report&) override {
+        attempts.fetch_add(1, std::memory_order_relaxed);
+    }
+    void dial_done(const happy_dial::dial_event&, const happy_dial::dial_report&) override {
+        dials.fetch_add(1, std::memory_order_relaxed);
+    }
+};
+
 // `remember`: every happy_dial dial shares one dial_history (issue 14: its lookup at the start
-// and its record at the end are on this path).
-void healthy(benchmark::State& state, bool dual, bool remember) {
+// and its record at the end are on this path). `observe`: every dial has a counting observer.
+void healthy(benchmark::State& state, bool dual, bool remember, bool observe) {
     if (dual && !has_ipv6_loopback()) {
         state.SkipWithError("no IPv6 loopback");
         return;
@@ -114,6 +129,9 @@ void healthy(benchmark::State& state, bool dual, bool remember) {
     happy_dial::dial_options options;
     if (remember) {
         options.history = std::make_shared<happy_dial::dial_history>();
+    }
+    if (observe) {
+        options.observer = std::make_shared<counting_observer>();
     }
     std::vector<double> plain_ns;
     std::vector<double> happy_ns;
@@ -480,10 +498,13 @@ int main(int argc, char** argv) {
         }
         b->Unit(benchmark::kMicrosecond);
     };
-    timed(benchmark::RegisterBenchmark("healthy_single", healthy, false, false), 4.0);
-    timed(benchmark::RegisterBenchmark("healthy_dual_stack", healthy, true, false), 4.0);
-    timed(benchmark::RegisterBenchmark("healthy_single_history", healthy, false, true), 4.0);
-    timed(benchmark::RegisterBenchmark("healthy_dual_stack_history", healthy, true, true), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_single", healthy, false, false, false), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_dual_stack", healthy, true, false, false), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_single_history", healthy, false, true, false), 4.0);
+    timed(benchmark::RegisterBenchmark("healthy_dual_stack_history", healthy, true, true, false),
+          4.0);
+    timed(benchmark::RegisterBenchmark("healthy_single_observer", healthy, false, false, true),
+          4.0);
     auto* alloc = benchmark::RegisterBenchmark("allocations", allocations);
     for (int n : {1, 2, 4, 8, 16, 64, 512}) {
         alloc->Arg(n);
