@@ -284,8 +284,8 @@ TEST_CASE("cli: json carries the history and each attempt's planned delay", "[cl
     std::ostringstream without;
     write_json(without, "h", "443", report, 0);
     CHECK(without.str().find("\"history\": null,\n") != std::string::npos);
-    CHECK(without.str().find("\"delay_ms\": 100.000, \"delay_from\": \"history\"}") !=
-          std::string::npos);
+    CHECK(without.str().find("\"delay_ms\": 100.000, \"delay_from\": \"history\", "
+                             "\"local\": null}") != std::string::npos);
     history_use use;
     use.hints = 1;
     use.first_family = address_family::ipv6;
@@ -705,4 +705,175 @@ TEST_CASE("cli binary: every --json document follows docs/cli-report.schema.json
                  "document",
                  errors);
     CHECK_FALSE(errors.empty());
+}
+
+namespace {
+
+// A dial given [2001:db8::1]:443 (refused), 192.0.2.1:443 (won) and 192.0.2.1:443 again, with
+// a third address the win left untried and a multicast one: every fate the CLI prints.
+dial_report fates_report() {
+    namespace ip = boost::asio::ip;
+    const tcp::endpoint v6(ip::make_address("2001:db8::1"), 443);
+    const tcp::endpoint v4(ip::make_address("192.0.2.1"), 443);
+    const tcp::endpoint v6b(ip::make_address("2001:db8::2"), 443);
+    const tcp::endpoint multicast(ip::make_address("224.0.0.1"), 443);
+    dial_report report;
+    report.answers.push_back({std::nullopt, 0ms, 5, 3, {}});
+    report.answers[0].endpoints = {{v6, endpoint_fate::attempted, 0},
+                                   {v4, endpoint_fate::attempted, 1},
+                                   {v6b, endpoint_fate::never_tried, std::nullopt},
+                                   {v4, endpoint_fate::duplicate, std::nullopt},
+                                   {multicast, endpoint_fate::invalid, std::nullopt}};
+    report.attempts.push_back(
+        {v6, 0ms, 1ms, attempt_outcome::failed, boost::asio::error::connection_refused});
+    report.attempts[0].local = tcp::endpoint(ip::make_address("2001:db8::99"), 40000);
+    report.attempts.push_back({v4, 1ms, 2ms, attempt_outcome::won, {}});
+    report.attempts[1].local = tcp::endpoint(ip::make_address("192.0.2.99"), 50000);
+    report.winner = 1;
+    report.elapsed = 2ms;
+    report.non_preferred_family_won = true;
+    return report;
+}
+
+}  // namespace
+
+TEST_CASE("cli: --trace lists each answer's addresses with their fate and local address", "[cli]") {
+    const auto report = fates_report();
+    std::ostringstream os;
+    write_addresses(os, report);
+    CHECK(os.str() ==
+          "addresses:\n"
+          "  endpoints  [2001:db8::1]:443  attempt 1 from [2001:db8::99]:40000\n"
+          "             192.0.2.1:443      attempt 2 from 192.0.2.99:50000\n"
+          "             [2001:db8::2]:443  never tried\n"
+          "             192.0.2.1:443      duplicate\n"
+          "             224.0.0.1:443      invalid\n");
+    CHECK(describe_fallback(report) == "fallback: IPv4 won, IPv6 was preferred");
+    // Without a local endpoint (a custom transport) the attempt is still named.
+    auto unknown = report;
+    unknown.attempts[0].local.reset();
+    std::ostringstream without;
+    write_addresses(without, unknown);
+    CHECK(without.str().find("[2001:db8::1]:443  attempt 1\n") != std::string::npos);
+    // Nothing to list, nothing printed; no fallback, no line.
+    dial_report empty;
+    empty.answers.push_back({address_family::ipv6, 1ms, 0, 0, boost::asio::error::host_not_found});
+    std::ostringstream none;
+    write_addresses(none, empty);
+    CHECK(none.str().empty());
+    CHECK(describe_fallback(empty).empty());
+    CHECK(fate_id(endpoint_fate::never_tried) == std::string("never_tried"));
+    CHECK(fate_id(endpoint_fate::excluded) == std::string("excluded"));
+}
+
+TEST_CASE("cli: json carries endpoint fates and local addresses and the fallback", "[cli]") {
+    std::ostringstream os;
+    write_json(os, "h", "443", fates_report(), 0);
+    const auto docs = checked_documents(os.str());
+    REQUIRE(docs.size() == 1);
+    const auto& doc = docs[0];
+    REQUIRE(doc.find("non_preferred_family_won"));
+    CHECK(doc.find("non_preferred_family_won")->boolean);
+    const auto& endpoints = *doc.find("answers")->items.at(0).find("endpoints");
+    REQUIRE(endpoints.items.size() == 5);
+    CHECK(endpoints.items[0].find("endpoint")->string == "[2001:db8::1]:443");
+    CHECK(endpoints.items[0].find("family")->string == "ipv6");
+    CHECK(endpoints.items[0].find("fate")->string == "attempted");
+    CHECK(endpoints.items[0].find("attempt")->number == 0);
+    CHECK(endpoints.items[1].find("attempt")->number == 1);
+    CHECK(endpoints.items[2].find("fate")->string == "never_tried");
+    CHECK(endpoints.items[2].find("attempt")->type == json_value::kind::null);
+    CHECK(endpoints.items[3].find("fate")->string == "duplicate");
+    CHECK(endpoints.items[4].find("fate")->string == "invalid");
+    const auto& attempts = doc.find("attempts")->items;
+    REQUIRE(attempts.size() == 2);
+    CHECK(attempts[0].find("local")->string == "[2001:db8::99]:40000");
+    CHECK(attempts[1].find("local")->string == "192.0.2.99:50000");
+    // An unknown local endpoint is null; no fallback is false.
+    auto report = fates_report();
+    report.attempts[0].local.reset();
+    report.non_preferred_family_won = false;
+    std::ostringstream other;
+    write_json(other, "h", "443", report, 0);
+    const auto again = checked_documents(other.str());
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].find("attempts")->items[0].find("local")->type == json_value::kind::null);
+    CHECK_FALSE(again[0].find("non_preferred_family_won")->boolean);
+    // The schema rejects a fate it does not know.
+    std::string bad = os.str();
+    bad.replace(bad.find("\"never_tried\""), 13, "\"forgotten\"");
+    std::ifstream file(HAPPY_DIAL_CLI_SCHEMA);
+    const std::string schema_text((std::istreambuf_iterator<char>(file)),
+                                  std::istreambuf_iterator<char>());
+    const auto schema = json_reader(schema_text).all().at(0);
+    std::vector<std::string> errors;
+    check_schema(json_reader(bad).all().at(0), schema, schema, "document", errors);
+    CHECK_FALSE(errors.empty());
+}
+
+TEST_CASE("cli binary: --json and --trace show duplicate and untried addresses and local ones",
+          "[cli][binary]") {
+    accepting_listener ok(loopback_v4);
+    refusing_port refused(loopback_v4);
+    const std::string good = "127.0.0.1:" + std::to_string(ok.endpoint().port());
+    const std::string bad = "127.0.0.1:" + std::to_string(refused.endpoint().port());
+    auto r = run("--json --no-history --addresses " + good + "," + good + "," + bad);
+    CHECK(r.status == connected);
+    const auto docs = checked_documents(r.out);
+    REQUIRE(docs.size() == 1);
+    CHECK_FALSE(docs[0].find("non_preferred_family_won")->boolean);
+    const auto& answers = docs[0].find("answers")->items;
+    REQUIRE(answers.size() == 1);
+    const auto& endpoints = answers[0].find("endpoints")->items;
+    REQUIRE(endpoints.size() == 3);
+    CHECK(endpoints[0].find("endpoint")->string == good);
+    CHECK(endpoints[0].find("fate")->string == "attempted");
+    CHECK(endpoints[0].find("attempt")->number == 0);
+    CHECK(endpoints[1].find("fate")->string == "duplicate");
+    CHECK(endpoints[2].find("endpoint")->string == bad);
+    CHECK(endpoints[2].find("fate")->string == "never_tried");
+    const auto& attempts = docs[0].find("attempts")->items;
+    REQUIRE(attempts.size() == 1);
+    // The source address: loopback, an ephemeral port.
+    CHECK(attempts[0].find("local")->string.rfind("127.0.0.1:", 0) == 0);
+    CHECK(attempts[0].find("local")->string != good);
+    auto trace = run("--trace --no-history --addresses " + good + "," + good + "," + bad);
+    CHECK(trace.out.find("\naddresses:\n  endpoints  " + good + "  attempt 1 from 127.0.0.1:") !=
+          std::string::npos);
+    CHECK(trace.out.find("  " + good + "  duplicate\n") != std::string::npos);
+    CHECK(trace.out.find("  " + bad + "  never tried\n") != std::string::npos);
+    CHECK(trace.out.find("fallback:") == std::string::npos);
+}
+
+TEST_CASE("cli binary: a refused IPv6 address and an IPv4 winner show the fallback",
+          "[cli][binary]") {
+    if (!has_ipv6_loopback()) {
+        WARN("no ::1 on this machine: skipped");
+        return;
+    }
+    refusing_port refused(loopback_v6);
+    accepting_listener ok(loopback_v4);
+    const std::string v6 = "[::1]:" + std::to_string(refused.endpoint().port());
+    const std::string v4 = "127.0.0.1:" + std::to_string(ok.endpoint().port());
+    auto r = run("--trace --addresses " + v4 + "," + v6);
+    CHECK(r.status == connected);
+    // IPv6 first (RFC 8305 §4 interleaving), from ::1; then IPv4.
+    const std::string pad(v4.size() - v6.size(), ' ');  // the address column is aligned
+    CHECK(r.out.find("  endpoints  " + v6 + pad + "  attempt 1 from [::1]:") != std::string::npos);
+    CHECK(r.out.find("\n             " + v4 + "  attempt 2 from 127.0.0.1:") != std::string::npos);
+    CHECK(r.out.find("\nfallback: IPv4 won, IPv6 was preferred\nconnected to " + v4) !=
+          std::string::npos);
+    auto j = run("--json --addresses " + v6 + "," + v4);
+    const auto docs = checked_documents(j.out);
+    REQUIRE(docs.size() == 1);
+    CHECK(docs[0].find("non_preferred_family_won")->boolean);
+    const auto& attempts = docs[0].find("attempts")->items;
+    REQUIRE(attempts.size() == 2);
+    CHECK(attempts[0].find("local")->string.rfind("[::1]:", 0) == 0);
+    CHECK(attempts[1].find("local")->string.rfind("127.0.0.1:", 0) == 0);
+    // Preferring IPv4, the same race is no fallback.
+    auto p = run("--json --prefer ipv4 --no-history --addresses " + v6 + "," + v4);
+    const auto preferred = checked_documents(p.out);
+    REQUIRE(preferred.size() == 1);
+    CHECK_FALSE(preferred[0].find("non_preferred_family_won")->boolean);
 }

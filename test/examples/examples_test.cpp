@@ -10,6 +10,8 @@
 #include <boost/asio/write.hpp>
 
 #include <cstdio>
+#include <map>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -52,6 +54,30 @@ class local_server {
 
 template <class Serve>
 local_server(int, Serve) -> local_server<Serve>;
+
+// The series the metrics example printed: `name{attrs}` -> the rest of the line (a counter's
+// value, or a histogram's "count=N sum=S le=...").
+std::map<std::string, std::string> series_of(const std::string& out) {
+    std::map<std::string, std::string> series;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        const auto close = line.find("} ");
+        if (line.rfind("dial ", 0) != 0 && close != std::string::npos) {
+            series[line.substr(0, close + 1)] = line.substr(close + 2);
+        }
+    }
+    return series;
+}
+
+// A counter's value, or a histogram's count; -1 when the series is missing.
+long long count_of(const std::map<std::string, std::string>& series, const std::string& name) {
+    const auto it = series.find(name);
+    if (it == series.end()) {
+        return -1;
+    }
+    const auto& value = it->second;
+    return std::stoll(value.rfind("count=", 0) == 0 ? value.substr(6) : value);
+}
 
 }  // namespace
 
@@ -106,3 +132,52 @@ TEST_CASE("examples: the TLS client verifies the server and talks over it", "[ex
     CHECK(r.out.find("says: hi over TLS") != std::string::npos);
 }
 #endif
+
+TEST_CASE("examples: the metrics observer counts attempts and fallbacks and times dials",
+          "[examples]") {
+    auto r = run(EXAMPLE_METRICS);
+    CHECK(r.status == 0);
+    INFO(r.out);
+    const auto series = series_of(r.out);
+    const std::string attempts = "happy_dial.connection.attempts{network.type=";
+    const std::string duration = "happy_dial.connection.duration{network.type=";
+    // Dials 1 and 2 (refusing address, then 127.0.0.1) and 4 (the refusing address only) are
+    // fixed; 3 (both families accept) and 5 (localhost) win over IPv6 when ::1 exists.
+    CHECK(r.out.find("dial 1 (refused, then accepted): connected to 127.0.0.1:") !=
+          std::string::npos);
+    CHECK(r.out.find("dial 4 (refused only): failed: Connection refused\n") != std::string::npos);
+    if (has_ipv6_loopback()) {
+        CHECK(count_of(series, attempts + "\"ipv6\",happy_dial.attempt.outcome=\"failed\"}") >= 3);
+        CHECK(count_of(series, attempts + "\"ipv4\",happy_dial.attempt.outcome=\"won\"}") >= 2);
+        CHECK(count_of(series, attempts + "\"ipv6\",happy_dial.attempt.outcome=\"won\"}") >= 1);
+        // The preferred family (IPv6) refused first in dials 1 and 2: two fallbacks.
+        CHECK(count_of(series, "happy_dial.fallback{}") >= 2);
+        CHECK(count_of(series, duration + "\"ipv6\",network.peer.address=\"::1\"}") >= 1);
+    } else {
+        CHECK(count_of(series, attempts + "\"ipv4\",happy_dial.attempt.outcome=\"failed\"}") >= 3);
+        CHECK(count_of(series, attempts + "\"ipv4\",happy_dial.attempt.outcome=\"won\"}") >= 3);
+        CHECK(count_of(series, "happy_dial.fallback{}") == 0);
+    }
+    CHECK(count_of(series, duration + "\"ipv4\",network.peer.address=\"127.0.0.1\"}") >= 2);
+    // Four dials over endpoint lists connected or failed without a lookup; only localhost
+    // looked anything up, so an A lookup was timed at most once.
+    long long total = 0;
+    for (const auto& [name, value] : series) {
+        if (name.rfind(duration, 0) == 0) {
+            total += count_of(series, name);
+        }
+    }
+    CHECK(total == (r.out.find("dial 5 (localhost): connected") != std::string::npos ? 4 : 3));
+    CHECK(count_of(series, "dns.lookup.duration{dns.question.type=\"A\"}") <= 1);
+    if (r.out.find("dial 5 (localhost): connected to 127.0.0.1") != std::string::npos) {
+        CHECK(count_of(series, "dns.lookup.duration{dns.question.type=\"A\"}") == 1);
+    }
+    // Every histogram line has its count, sum and cumulative buckets.
+    for (const auto& [name, value] : series) {
+        if (value.rfind("count=", 0) == 0) {
+            CHECK(value.find(" sum=") != std::string::npos);
+            CHECK(value.find(" le=0.001:") != std::string::npos);
+            CHECK(value.find(",5:" + std::to_string(count_of(series, name))) != std::string::npos);
+        }
+    }
+}

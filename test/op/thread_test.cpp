@@ -12,12 +12,47 @@
 #include <boost/asio/strand.hpp>
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 using namespace happy_dial;
 using namespace happy_dial::test;
+
+namespace {
+
+// One observer for every dial (issue 17): per dial, attempts still open when dial_done comes
+// would mean calls out of order; several threads call it at once, hence the mutex.
+struct ordering_observer final : dial_observer {
+    std::mutex mutex;
+    std::map<std::uintptr_t, int> open;  // attempts started and not ended, per dial in flight
+    int done = 0;
+    int started = 0;
+    int out_of_order = 0;
+    void attempt_started(const dial_event& e, std::size_t, const attempt_report&) override {
+        std::lock_guard lock(mutex);
+        ++open[e.dial];
+        ++started;
+    }
+    void attempt_ended(const dial_event& e, std::size_t, const attempt_report&) override {
+        std::lock_guard lock(mutex);
+        if (--open[e.dial] < 0) {
+            ++out_of_order;
+        }
+    }
+    void dial_done(const dial_event& e, const dial_report&) override {
+        std::lock_guard lock(mutex);
+        if (open[e.dial] != 0) {
+            ++out_of_order;
+        }
+        open.erase(e.dial);  // the id may be reused by a later dial
+        ++done;
+    }
+};
+
+}  // namespace
 
 TEST_CASE("threads: 1000 concurrent dials on 4 threads each complete exactly once",
           "[op][threads]") {
@@ -28,6 +63,7 @@ TEST_CASE("threads: 1000 concurrent dials on 4 threads each complete exactly onc
     const int fds = open_fd_count();
     std::atomic<int> completions{0}, successes{0}, aborted{0};
     std::vector<std::atomic<int>> per_dial(dials);
+    auto observer = std::make_shared<ordering_observer>();
     {
         asio::io_context ctx(4);
         std::vector<std::unique_ptr<asio::cancellation_signal>> signals;
@@ -38,6 +74,7 @@ TEST_CASE("threads: 1000 concurrent dials on 4 threads each complete exactly onc
         };
         dial_options options;
         options.connection_attempt_delay = std::chrono::milliseconds(10);
+        options.observer = observer;
         for (std::size_t i = 0; i < dials; ++i) {
             // The dial runs on its own strand; cancellation is emitted from that strand too.
             auto strand = asio::make_strand(ctx);
@@ -78,4 +115,9 @@ TEST_CASE("threads: 1000 concurrent dials on 4 threads each complete exactly onc
     CHECK(successes + aborted == dials);
     CHECK(aborted > 0);
     CHECK(open_fd_count() == fds);
+    // One observer shared by the 1,000 dials saw each end after its attempts' ends.
+    CHECK(observer->done == dials);
+    CHECK(observer->started >= dials);
+    CHECK(observer->out_of_order == 0);
+    CHECK(observer->open.empty());
 }

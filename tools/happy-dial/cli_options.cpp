@@ -52,7 +52,8 @@ options (defaults are RFC 8305's):
   --no-history              no connection history (by default the dials of this process share
                             one: address order, first family and attempt delays learned)
   --trace                   draw the race as a timeline, with each attempt's planned delay
-                            and what the history did
+                            and what the history did, then every address with its fate
+                            and each attempt's local address
   --json                    print the race as one JSON document (one per dial, then the
                             summary); docs/cli-report.schema.json describes them
   --json-lines              the same documents, each compact on one line (not with --json

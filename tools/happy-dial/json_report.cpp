@@ -103,6 +103,8 @@ void write_json(std::ostream& os,
     } else {
         os << "  \"winner\": null,\n";
     }
+    os << "  \"non_preferred_family_won\": " << (report.non_preferred_family_won ? "true" : "false")
+       << ",\n";
     os << "  \"elapsed_ms\": " << number(to_ms(report.elapsed)) << ",\n";
     if (report.resolver) {
         os << "  \"resolver\": {\"backend\": " << json_string(to_string(report.resolver->backend))
@@ -132,7 +134,16 @@ void write_json(std::ostream& os,
            << ", \"at_ms\": " << number(to_ms(a.at)) << ", \"addresses\": " << a.addresses
            << ", \"accepted\": " << a.accepted
            << ", \"ttl_s\": " << (a.ttl ? std::to_string(a.ttl->count()) : std::string("null"))
-           << ", \"error\": " << error_object(a.error) << "}";
+           << ", \"error\": " << error_object(a.error) << ", \"endpoints\": [";
+        for (std::size_t j = 0; j < a.endpoints.size(); ++j) {
+            const auto& e = a.endpoints[j];
+            os << (j ? "," : "")
+               << "\n      {\"endpoint\": " << json_string(endpoint_text(e.endpoint))
+               << ", \"family\": " << json_string(family_text(e.endpoint))
+               << ", \"fate\": " << json_string(fate_id(e.fate)) << ", \"attempt\": "
+               << (e.attempt ? std::to_string(*e.attempt) : std::string("null")) << "}";
+        }
+        os << (a.endpoints.empty() ? "" : "\n    ") << "]}";
     }
     os << (report.answers.empty() ? "" : "\n  ") << "],\n";
     os << "  \"attempts\": [";
@@ -145,7 +156,8 @@ void write_json(std::ostream& os,
            << ", \"outcome\": " << json_string(describe_attempt(a))
            << ", \"error\": " << error_object(a.error)
            << ", \"delay_ms\": " << number(to_ms(a.delay))
-           << ", \"delay_from\": " << json_string(to_string(a.delay_from)) << "}";
+           << ", \"delay_from\": " << json_string(to_string(a.delay_from)) << ", \"local\": "
+           << (a.local ? json_string(endpoint_text(*a.local)) : std::string("null")) << "}";
     }
     os << (report.attempts.empty() ? "" : "\n  ") << "]\n";
     os << "}\n";

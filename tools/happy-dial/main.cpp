@@ -110,6 +110,10 @@ int report_dial(const command& cmd, const dial_report& report) {
             std::cout << "history: off\n";
         }
         draw_timeline(std::cout, rows_for(report, true), to_ms(report.elapsed));
+        write_addresses(std::cout, report);
+        if (const auto fallback = describe_fallback(report); !fallback.empty()) {
+            std::cout << fallback << "\n";
+        }
     }
     if (code == connected) {
         const auto& w = report.attempts[*report.winner];

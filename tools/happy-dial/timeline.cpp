@@ -83,13 +83,99 @@ std::string describe_attempt(const attempt_report& attempt) {
     return "failed: " + ec.message();
 }
 
+namespace {
+
+// The row label of an answer: the query it completes, or "endpoints" for a given list.
+std::string answer_label(const answer_report& answer) {
+    return !answer.family                           ? "endpoints"
+           : *answer.family == address_family::ipv6 ? "DNS AAAA"
+                                                    : "DNS A";
+}
+
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& ep) {
+    std::ostringstream os;
+    os << ep;
+    return os.str();
+}
+
+// What became of one endpoint, in words: "attempt 2 from 127.0.0.1:40312", "never tried", ...
+std::string describe_endpoint(const dial_report& report, const endpoint_report& e) {
+    if (e.fate != endpoint_fate::attempted || !e.attempt) {
+        return core::to_string(e.fate);
+    }
+    std::string text = "attempt " + std::to_string(*e.attempt + 1);
+    if (*e.attempt < report.attempts.size() && report.attempts[*e.attempt].local) {
+        text += " from " + endpoint_text(*report.attempts[*e.attempt].local);
+    }
+    return text;
+}
+
+}  // namespace
+
+const char* fate_id(endpoint_fate fate) {
+    switch (fate) {
+        case endpoint_fate::queued:
+            return "queued";
+        case endpoint_fate::attempted:
+            return "attempted";
+        case endpoint_fate::never_tried:
+            return "never_tried";
+        case endpoint_fate::duplicate:
+            return "duplicate";
+        case endpoint_fate::invalid:
+            return "invalid";
+        case endpoint_fate::excluded:
+            return "excluded";
+        case endpoint_fate::filtered:
+            return "filtered";
+    }
+    return "queued";
+}
+
+void write_addresses(std::ostream& os, const dial_report& report) {
+    // Two columns aligned over every answer: the answer's label (on its first address only)
+    // and the address, then its fate.
+    std::size_t label_width = 0;
+    std::size_t address_width = 0;
+    for (const auto& answer : report.answers) {
+        if (answer.endpoints.empty()) {
+            continue;
+        }
+        label_width = std::max(label_width, answer_label(answer).size());
+        for (const auto& e : answer.endpoints) {
+            address_width = std::max(address_width, endpoint_text(e.endpoint).size());
+        }
+    }
+    if (label_width == 0) {
+        return;
+    }
+    os << "addresses:\n";
+    for (const auto& answer : report.answers) {
+        std::string label = answer_label(answer);
+        for (const auto& e : answer.endpoints) {
+            const std::string address = endpoint_text(e.endpoint);
+            os << "  " << label << std::string(label_width + 2 - label.size(), ' ') << address
+               << std::string(address_width + 2 - address.size(), ' ')
+               << describe_endpoint(report, e) << "\n";
+            label.clear();  // the label heads the answer's first line only
+        }
+    }
+}
+
+std::string describe_fallback(const dial_report& report) {
+    if (!report.non_preferred_family_won || !report.winner ||
+        *report.winner >= report.attempts.size()) {
+        return {};
+    }
+    const bool v6 = report.attempts[*report.winner].endpoint.address().is_v6();
+    return v6 ? "fallback: IPv6 won, IPv4 was preferred" : "fallback: IPv4 won, IPv6 was preferred";
+}
+
 std::vector<timeline_row> rows_for(const dial_report& report, bool delays) {
     std::vector<timeline_row> rows;
     for (const auto& answer : report.answers) {
         timeline_row row;
-        row.label = !answer.family                           ? "endpoints"
-                    : *answer.family == address_family::ipv6 ? "DNS AAAA"
-                                                             : "DNS A";
+        row.label = answer_label(answer);
         row.start_ms = to_ms(answer.at);
         row.end_ms = row.start_ms;
         row.point = true;

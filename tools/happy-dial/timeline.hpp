@@ -34,6 +34,20 @@ std::string describe_delay(const attempt_report& attempt);
 /// 1 updated", "explored (ignored this time), ...", "..., no IPv6 route, AAAA not asked".
 std::string describe_history(const history_use& use);
 
+/// The addresses of every answer with their fate, one line each, under an "addresses:" heading
+/// (nothing when no answer had an address): an attempted one names its attempt (1-based, as
+/// "attempt 2 of 2" does) and the attempt's local address when known, e.g.
+/// "  endpoints  [::1]:8080      attempt 1 from [::1]:43318" or "  DNS A  192.0.2.1:443 duplicate".
+void write_addresses(std::ostream& os, const dial_report& report);
+
+/// "fallback: IPv4 won, IPv6 was preferred" when the report says the non-preferred family won
+/// (dial_report::non_preferred_family_won), empty otherwise.
+std::string describe_fallback(const dial_report& report);
+
+/// An endpoint's fate as a JSON identifier: attempted, never_tried, duplicate, invalid,
+/// excluded, filtered, queued.
+const char* fate_id(endpoint_fate fate);
+
 /// Draws rows on a shared millisecond axis from 0 to `total_ms`, `width` columns wide.
 void draw_timeline(std::ostream& os,
                    const std::vector<timeline_row>& rows,
