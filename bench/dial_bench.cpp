@@ -1,5 +1,7 @@
 // happy_dial::async_dial against plain asio::async_connect on loopback: healthy single and dual
-// stack latency, heap allocations per dial, 10,000 concurrent dials, and cancellation cost.
+// stack latency, heap allocations per dial, 10,000 concurrent dials, and cancellation cost. As
+// root, also the healthy dual-stack dial over a veth pair between two network namespaces that the
+// benchmark creates and deletes (issue 12: does the deferred-timer shortcut pay off there?).
 //
 // Every figure is a ratio against plain asio::async_connect measured in the same run: the two
 // are interleaved dial by dial (alternating which goes first) on the same io_context and the
@@ -8,6 +10,7 @@
 #include "bench_support.hpp"
 
 #include <happy_dial/happy_dial.hpp>
+#include <happy_dial/transport.hpp>
 
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -17,12 +20,21 @@
 
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <fcntl.h>
 #include <malloc.h>
 #include <memory>
 #include <optional>
+#include <sched.h>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 namespace {
@@ -485,6 +497,305 @@ void cancellation(benchmark::State& state) {
         static_cast<double>(started) / static_cast<double>(happy_ns.size());
 }
 
+// ---- The deferred-timer shortcut over a veth pair (issue 12) --------------------------------
+//
+// On loopback the handshake completes inside connect(), so the zero-timeout poll() after it
+// (dial_transport::connect_settled) finds the connect settled and the dial skips arming its
+// attempt timer. Here the dual-stack healthy dial goes over a veth pair between two network
+// namespaces instead, with four arms interleaved dial by dial: plain asio::async_connect,
+// happy_dial with the default transport, and happy_dial through two forwarding transports that
+// differ only in connect_settled: one asks system_network (and counts its answers), the other
+// says no (the timer is always armed). The namespaces are this process's own: created before,
+// deleted after, and nothing is sent outside them.
+
+// Runs `command` through the shell with its output discarded; true when it exited with 0.
+bool run_quiet(const std::string& command) {
+    const int status = std::system((command + " >/dev/null 2>&1").c_str());
+    return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// Namespace names: hd-veth-c-PID (client) and hd-veth-s-PID (server).
+std::string veth_namespace(char side, long pid) {
+    return std::string("hd-veth-") + side + "-" + std::to_string(pid);
+}
+
+// Deletes the hd-veth-* namespaces whose process is gone (a run that was killed), and any that
+// carry this process's id (a reused pid). Another live run's namespaces are left alone.
+void remove_stale_veth_namespaces() {
+    FILE* list = ::popen("ip netns list 2>/dev/null", "r");
+    if (list == nullptr) {
+        return;
+    }
+    std::vector<std::string> stale;
+    std::array<char, 256> line{};
+    for (int n = 0; n < 10000 && std::fgets(line.data(), static_cast<int>(line.size()), list);
+         ++n) {
+        std::string name(line.data());
+        name = name.substr(0, name.find_first_of(" \n"));
+        if (name.size() < 11 || name.rfind("hd-veth-", 0) != 0 || name[9] != '-' ||
+            (name[8] != 'c' && name[8] != 's')) {
+            continue;
+        }
+        const long pid = std::strtol(name.c_str() + 10, nullptr, 10);
+        if (pid > 0 &&
+            (pid == ::getpid() || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH))) {
+            stale.push_back(name);
+        }
+    }
+    ::pclose(list);
+    for (const auto& name : stale) {
+        run_quiet("ip netns del " + name);
+    }
+}
+
+// Two namespaces joined by a veth pair: client fd00:8305::1 and 10.83.5.1, server
+// fd00:8305::2 and 10.83.5.2. Deleted (with the pair) on destruction, also after a failed setup.
+class veth_namespaces {
+  public:
+    static constexpr const char* client_v6 = "fd00:8305::1";
+    static constexpr const char* server_v6 = "fd00:8305::2";
+    static constexpr const char* client_v4 = "10.83.5.1";
+    static constexpr const char* server_v4 = "10.83.5.2";
+
+    veth_namespaces()
+        : client_(veth_namespace('c', ::getpid())), server_(veth_namespace('s', ::getpid())) {
+        remove_stale_veth_namespaces();
+        const std::string c = "ip -n " + client_ + " ";
+        const std::string s = "ip -n " + server_ + " ";
+        const std::string cdev = "hdvc" + std::to_string(::getpid());  // <= 15 characters
+        const std::string sdev = "hdvs" + std::to_string(::getpid());
+        const std::string steps[] = {
+            "ip netns add " + client_,
+            "ip netns add " + server_,
+            "ip link add " + cdev + " netns " + client_ + " type veth peer name " + sdev +
+                " netns " + server_,
+            c + "addr add " + client_v6 + "/64 dev " + cdev + " nodad",
+            s + "addr add " + server_v6 + "/64 dev " + sdev + " nodad",
+            c + "addr add " + client_v4 + "/24 dev " + cdev,
+            s + "addr add " + server_v4 + "/24 dev " + sdev,
+            c + "link set lo up",
+            s + "link set lo up",
+            c + "link set " + cdev + " up",
+            s + "link set " + sdev + " up",
+            // As loopback has by default (tcp_tw_reuse=2): the client's TIME_WAIT ports reused.
+            "ip netns exec " + client_ + " sh -c 'echo 1 > /proc/sys/net/ipv4/tcp_tw_reuse'",
+        };
+        for (const auto& step : steps) {
+            if (!run_quiet(step)) {
+                error_ = "veth setup failed: " + step;
+                return;
+            }
+        }
+    }
+    ~veth_namespaces() {
+        run_quiet("ip netns del " + client_);
+        run_quiet("ip netns del " + server_);
+    }
+    veth_namespaces(const veth_namespaces&) = delete;
+    veth_namespaces& operator=(const veth_namespaces&) = delete;
+
+    const std::string& client() const { return client_; }
+    const std::string& server() const { return server_; }
+    /// Empty when the setup succeeded.
+    const std::string& error() const { return error_; }
+
+  private:
+    std::string client_;
+    std::string server_;
+    std::string error_;
+};
+
+// Moves the calling thread into the named network namespace, and back on destruction. A
+// socket stays in the namespace it was created in.
+class netns_scope {
+  public:
+    explicit netns_scope(const std::string& name)
+        : home_(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) {
+        const int target = ::open(("/var/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
+        entered_ = home_ >= 0 && target >= 0 && ::setns(target, CLONE_NEWNET) == 0;
+        if (target >= 0) {
+            ::close(target);
+        }
+    }
+    ~netns_scope() {
+        if (entered_ && ::setns(home_, CLONE_NEWNET) != 0) {
+            std::fputs("bench_dial: cannot return to the original network namespace\n", stderr);
+            std::abort();  // the remaining benchmarks would run in the wrong namespace
+        }
+        if (home_ >= 0) {
+            ::close(home_);
+        }
+    }
+    netns_scope(const netns_scope&) = delete;
+    netns_scope& operator=(const netns_scope&) = delete;
+    bool entered() const { return entered_; }
+
+  private:
+    int home_;
+    bool entered_ = false;
+};
+
+// system_network behind another dial_transport. `probe`: connect_settled asks system_network
+// (one zero-timeout poll()) and counts the answers; otherwise it says no, as the default
+// dial_transport does, and the dial always arms its attempt timer.
+class forwarding_transport final : public happy_dial::dial_transport {
+  public:
+    explicit forwarding_transport(bool probe) : probe_(probe) {}
+    void async_lookup(const happy_dial::lookup_query& query, answer_handler done) override {
+        net_->async_lookup(query, std::move(done));
+    }
+    void async_connect(tcp::socket& socket,
+                       const tcp::endpoint& target,
+                       happy_dial::connect_completion done) override {
+        net_->async_connect(socket, target, std::move(done));
+    }
+    void cancel_connect(tcp::socket& socket) override { net_->cancel_connect(socket); }
+    bool connect_settled(tcp::socket& socket) noexcept override {
+        if (!probe_) {
+            return false;
+        }
+        const bool settled = net_->connect_settled(socket);
+        ++probes;
+        settled_count += settled ? 1 : 0;
+        return settled;
+    }
+
+    std::uint64_t probes = 0;         ///< connect_settled calls (probe on)
+    std::uint64_t settled_count = 0;  ///< of which found the connect settled
+
+  private:
+    happy_dial::system_network* net_ = happy_dial::system_network::instance().get();
+    bool probe_;
+};
+
+void veth_shortcut(benchmark::State& state) {
+    if (::geteuid() != 0) {
+        state.SkipWithError(
+            "veth benchmark: needs root (it creates two network namespaces and "
+            "a veth pair); run bench_dial as root");
+        return;
+    }
+    if (!run_quiet("command -v ip")) {
+        state.SkipWithError("veth benchmark: needs the ip command (iproute2)");
+        return;
+    }
+    const veth_namespaces net;
+    if (!net.error().empty()) {
+        state.SkipWithError(net.error().c_str());
+        return;
+    }
+    // 8 port pairs per run: [fd00:8305::2]:p (first) and 10.83.5.2:q, as healthy_dual_stack.
+    std::vector<std::unique_ptr<accepting_listener>> listeners;
+    std::vector<results_type> rotation;
+    try {
+        const netns_scope in_server(net.server());
+        if (!in_server.entered()) {
+            state.SkipWithError(("veth benchmark: setns into " + net.server() + " failed").c_str());
+            return;
+        }
+        for (int k = 0; k < 8; ++k) {
+            listeners.push_back(std::make_unique<accepting_listener>(
+                asio::ip::make_address(veth_namespaces::server_v6)));
+            const auto v6 = listeners.back()->endpoint();
+            listeners.push_back(std::make_unique<accepting_listener>(
+                asio::ip::make_address(veth_namespaces::server_v4)));
+            rotation.push_back(make_results({v6, listeners.back()->endpoint()}));
+        }
+    } catch (const std::exception& e) {
+        state.SkipWithError((std::string("veth benchmark: listeners: ") + e.what()).c_str());
+        return;
+    }
+    const netns_scope in_client(net.client());
+    if (!in_client.entered()) {
+        state.SkipWithError(("veth benchmark: setns into " + net.client() + " failed").c_str());
+        return;
+    }
+
+    asio::io_context ctx;
+    const auto probing = std::make_shared<forwarding_transport>(true);
+    const auto not_probing = std::make_shared<forwarding_transport>(false);
+    happy_dial::dial_options default_options;
+    happy_dial::dial_options probe_options;
+    probe_options.transport = probing;
+    happy_dial::dial_options no_probe_options;
+    no_probe_options.transport = not_probing;
+    enum arm { plain = 0, happy_default = 1, happy_probe = 2, happy_no_probe = 3, arms = 4 };
+    static constexpr const char* arm_names[arms] = {"plain", "default", "probe", "no_probe"};
+    auto dial = [&](int a, const results_type& r) {
+        switch (a) {
+            case plain:
+                return plain_dial(ctx, r);
+            case happy_default:
+                return happy_dial_once(ctx, r, default_options);
+            case happy_probe:
+                return happy_dial_once(ctx, r, probe_options);
+            default:
+                return happy_dial_once(ctx, r, no_probe_options);
+        }
+    };
+
+    // Warm up (also the neighbour entries: the first dials wait for NDP and ARP).
+    const std::size_t warmup = quick_mode() ? 5 : 200;
+    for (std::size_t w = 0; w < warmup; ++w) {
+        for (int a = 0; a < arms; ++a) {
+            dial(a, rotation[w % rotation.size()]);
+            collect(listeners);
+        }
+    }
+    probing->probes = 0;
+    probing->settled_count = 0;
+
+    std::array<std::vector<double>, arms> ns;
+    std::array<std::size_t, arms> conns{};
+    std::size_t i = 0;
+    for (auto _ : state) {
+        const auto& r = rotation[i % rotation.size()];
+        const int first = static_cast<int>(i++ % arms);  // each arm goes first in turn
+        for (int k = 0; k < arms; ++k) {
+            const int a = (first + k) % arms;
+            const double t = dial(a, r);
+            conns[static_cast<std::size_t>(a)] += collect(listeners);
+            if (t < 0) {
+                state.SkipWithError(
+                    (std::string("veth benchmark: a dial failed (") + arm_names[a] + ")").c_str());
+                return;
+            }
+            ns[static_cast<std::size_t>(a)].push_back(t);
+        }
+    }
+
+    const double dials = static_cast<double>(ns[plain].size());
+    std::array<double, arms> median{};
+    for (std::size_t a = 0; a < arms; ++a) {
+        auto v = ns[a];
+        median[a] = quantile(v, 0.5);
+        state.counters[std::string(arm_names[a]) + "_median_ns"] = median[a];
+        state.counters[std::string(arm_names[a]) + "_p90_ns"] = quantile(v, 0.9);
+        state.counters[std::string(arm_names[a]) + "_connections_per_dial"] =
+            static_cast<double>(conns[a]) / dials;
+    }
+    // Ratio of medians, and the median of the per-iteration ratios (slow phases cancel out).
+    auto pairwise = [&](std::size_t a, std::size_t b) {
+        std::vector<double> q;
+        for (std::size_t k = 0; k < ns[a].size() && k < ns[b].size(); ++k) {
+            q.push_back(ns[a][k] / ns[b][k]);
+        }
+        return quantile(q, 0.5);
+    };
+    for (std::size_t a = happy_default; a < arms; ++a) {
+        state.counters[std::string("ratio_") + arm_names[a]] = median[a] / median[plain];
+        state.counters[std::string("ratio_pairwise_") + arm_names[a]] = pairwise(a, plain);
+    }
+    // The question: probe (shortcut) against no probe (timer always armed); < 1: the probe pays.
+    state.counters["probe_vs_no_probe"] = median[happy_probe] / median[happy_no_probe];
+    state.counters["probe_vs_no_probe_pairwise"] = pairwise(happy_probe, happy_no_probe);
+    state.counters["probes_per_dial"] = static_cast<double>(probing->probes) / dials;
+    state.counters["settled_fraction"] =
+        probing->probes
+            ? static_cast<double>(probing->settled_count) / static_cast<double>(probing->probes)
+            : 0.0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -514,6 +825,10 @@ int main(int argc, char** argv) {
         ->Arg(10000)
         ->Iterations(quick ? 1 : 6)
         ->Unit(benchmark::kMillisecond);
+    // Root only (network namespaces); a fixed count, so that the namespaces are set up once.
+    benchmark::RegisterBenchmark("veth_dual_stack_shortcut", veth_shortcut)
+        ->Iterations(quick ? 2 : 20000)
+        ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("cancel_4_black_holes", cancellation)
         ->Iterations(quick ? 1 : 40)
         ->Unit(benchmark::kMillisecond);
