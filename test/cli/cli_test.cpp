@@ -36,8 +36,11 @@ using namespace std::chrono_literals;
 namespace {
 
 // Runs happy-dial with `args`, capturing stdout (stderr goes to the test log).
+// (Appended in place: GCC 12's -Warray-bounds misreads string(literal) + " " + args.)
 run_result run(const std::string& args) {
-    return run_command(std::string(HAPPY_DIAL_CLI) + " " + args);
+    std::string command = HAPPY_DIAL_CLI;
+    command.append(" ").append(args);
+    return run_command(command);
 }
 
 std::optional<command> parse(std::vector<std::string> args) {
