@@ -104,6 +104,7 @@ inline core::engine_config to_engine_config(const dial_options& options) {
     }
     c.max_concurrent_attempts = options.max_concurrent_attempts;
     c.endpoint_filter = options.endpoint_filter;
+    c.trace_endpoints = options.report != nullptr || options.observer != nullptr;
     return c;
 }
 

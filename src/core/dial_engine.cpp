@@ -224,7 +224,9 @@ void dial_engine::accept(time_point now,
     answer_record record{family, now, endpoints.size(), 0, error, ttl};
     const auto answer_index = static_cast<std::uint32_t>(trace_.answers.size());
     const auto note = [&](const endpoint& ep, endpoint_fate fate) {
-        trace_.endpoints.push_back(endpoint_record{ep, answer_index, fate});
+        if (config_.trace_endpoints) {
+            trace_.endpoints.push_back(endpoint_record{ep, answer_index, fate});
+        }
     };
     if (family) {
         answered_[index(*family)] = true;

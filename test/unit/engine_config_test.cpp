@@ -72,3 +72,24 @@ TEST_CASE("engine_config pitfall 10: is_dialable accepts unicast with a port and
     CHECK_FALSE(is_dialable(ep("192.0.2.1", 0)));
     CHECK_FALSE(is_dialable(ep("2001:db8::1", 0)));
 }
+
+TEST_CASE("engine_config: every endpoint's fate is traced unless trace_endpoints is off",
+          "[engine]") {
+    const auto t0 = clock::now();
+    engine_config c;
+    CHECK(c.trace_endpoints);
+    dial_engine on(c);
+    on.start_with_endpoints(t0, {ep("192.0.2.1"), ep("192.0.2.1"), ep("0.0.0.0")});
+    REQUIRE(on.trace().endpoints.size() == 3);
+    CHECK(on.trace().endpoints[0].fate == endpoint_fate::queued);
+    CHECK(on.trace().endpoints[1].fate == endpoint_fate::duplicate);
+    CHECK(on.trace().endpoints[2].fate == endpoint_fate::invalid);
+    on.cancel(t0, cancel_kind::terminal);
+    CHECK(on.trace().endpoints[0].fate == endpoint_fate::attempted);
+
+    c.trace_endpoints = false;  // what the Asio layer does without a report or an observer
+    dial_engine off(c);
+    off.start_with_endpoints(t0, {ep("192.0.2.1"), ep("192.0.2.1"), ep("0.0.0.0")});
+    CHECK(off.trace().endpoints.empty());
+    CHECK(off.trace().answers.size() == 1);
+}

@@ -48,6 +48,10 @@ struct engine_config {
     std::size_t max_concurrent_attempts = 0;
     /// Refuses endpoints before any SYN is sent (an SSRF guard): return false to skip one.
     std::function<bool(const endpoint&)> endpoint_filter;
+    /// Keep every answer's endpoints with their fate in the trace (dial_trace::endpoints). The
+    /// Asio layer turns it off when nobody asked for a report or an observer: then the healthy
+    /// path does not pay for it.
+    bool trace_endpoints = true;
 };
 
 /// Checks every option; returns the happy_dial::error that describes the first bad one.
