@@ -29,7 +29,7 @@ struct attempt_report {
     attempt_outcome outcome = attempt_outcome::pending;  ///< how it ended
     boost::system::error_code error;                     ///< the attempt's own error
     /// The delay planned before the next attempt when this one started (RFC 8305 §5), and
-    /// where it came from: the options, the address's history, or the deadline.
+    /// where it came from: the options, the address's history, the deadline or the 10 ms floor.
     std::chrono::nanoseconds delay{};
     delay_source delay_from = delay_source::configured;  ///< why `delay` has its value
     /// The attempt socket's own address and port (getsockname() once connect() was issued);
