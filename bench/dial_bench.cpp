@@ -499,13 +499,13 @@ void cancellation(benchmark::State& state) {
 
 // ---- The deferred-timer shortcut over a veth pair (issue 12) --------------------------------
 //
-// On loopback the handshake completes inside connect(), so the zero-timeout poll() after it
-// (dial_transport::connect_settled) finds the connect settled and the dial skips arming its
-// attempt timer. Here the dual-stack healthy dial goes over a veth pair between two network
-// namespaces instead, with four arms interleaved dial by dial: plain asio::async_connect,
-// happy_dial with the default transport, and happy_dial through two forwarding transports that
-// differ only in connect_settled: one asks system_network (and counts its answers), the other
-// says no (the timer is always armed). The namespaces are this process's own: created before,
+// On loopback the handshake completes inside connect(), so system_network's async_connect says
+// `settled` and the dial skips arming its attempt timer. Here the dual-stack healthy dial goes
+// over a veth pair between two network namespaces instead, with four arms interleaved dial by
+// dial: plain asio::async_connect, happy_dial with the default transport, and happy_dial through
+// two forwarding transports that differ only in what async_connect returns: one passes on
+// system_network's answer (and counts it: the "probe" counters), the other always says `pending`
+// (the timer is always armed: "no_probe"). The namespaces are this process's own: created before,
 // deleted after, and nothing is sent outside them.
 
 // Runs `command` through the shell with its output discarded; true when it exited with 0.
@@ -635,37 +635,34 @@ class netns_scope {
     bool entered_ = false;
 };
 
-// system_network behind another dial_transport. `probe`: connect_settled asks system_network
-// (one zero-timeout poll()) and counts the answers; otherwise it says no, as the default
-// dial_transport does, and the dial always arms its attempt timer.
+// system_network behind another dial_transport. `shortcut`: async_connect passes on what
+// system_network says (settled when connect() already decided) and counts it; otherwise it says
+// `pending`, as a transport that cannot tell does, and the dial always arms its attempt timer.
 class forwarding_transport final : public happy_dial::dial_transport {
   public:
-    explicit forwarding_transport(bool probe) : probe_(probe) {}
+    explicit forwarding_transport(bool shortcut) : shortcut_(shortcut) {}
     void async_lookup(const happy_dial::lookup_query& query, answer_handler done) override {
         net_->async_lookup(query, std::move(done));
     }
-    void async_connect(tcp::socket& socket,
-                       const tcp::endpoint& target,
-                       happy_dial::connect_completion done) override {
-        net_->async_connect(socket, target, std::move(done));
+    happy_dial::connect_progress async_connect(tcp::socket& socket,
+                                               const tcp::endpoint& target,
+                                               happy_dial::connect_completion done) override {
+        const auto progress = net_->async_connect(socket, target, std::move(done));
+        if (!shortcut_) {
+            return happy_dial::connect_progress::pending;
+        }
+        ++probes;
+        settled_count += progress == happy_dial::connect_progress::settled ? 1 : 0;
+        return progress;
     }
     void cancel_connect(tcp::socket& socket) override { net_->cancel_connect(socket); }
-    bool connect_settled(tcp::socket& socket) noexcept override {
-        if (!probe_) {
-            return false;
-        }
-        const bool settled = net_->connect_settled(socket);
-        ++probes;
-        settled_count += settled ? 1 : 0;
-        return settled;
-    }
 
-    std::uint64_t probes = 0;         ///< connect_settled calls (probe on)
-    std::uint64_t settled_count = 0;  ///< of which found the connect settled
+    std::uint64_t probes = 0;         ///< connects seen (shortcut on)
+    std::uint64_t settled_count = 0;  ///< of which connect() already decided
 
   private:
     happy_dial::system_network* net_ = happy_dial::system_network::instance().get();
-    bool probe_;
+    bool shortcut_;
 };
 
 void veth_shortcut(benchmark::State& state) {

@@ -228,7 +228,7 @@ void dial_core::run_actions() {
     while (auto next = engine_.next_action()) {
         std::visit([&](const auto& a) { execute(a); }, *next);
     }
-    just_started_.reset();  // only a set_timer of this same batch may probe that socket
+    just_settled_.reset();  // only a set_timer of this same batch may rely on it
     if (options_.observer) {
         observe();
     }
@@ -301,8 +301,10 @@ void dial_core::execute(const core::start_attempt& a) {
         return;
     }
     ++outstanding_;
-    transport_->async_connect(socket, a.target, connect_completion(shared_from_this(), a.id));
-    just_started_ = a.id;
+    if (transport_->async_connect(socket, a.target, connect_completion(shared_from_this(), a.id)) ==
+        connect_progress::settled) {
+        just_settled_ = a.id;
+    }
     if (options_.report || options_.observer) {
         note_local_endpoint(a.id, socket);
     }
@@ -333,12 +335,12 @@ void dial_core::execute(const core::cancel_attempt& a) {
 void dial_core::execute(const core::set_timer& a) {
     const unsigned generation = ++timer_generation_;  // an earlier wait's handler is stale
     // The attempt started in this same step already connected or failed (loopback does the
-    // handshake inside connect()): its completion is due at the reactor's next pass and the
-    // engine will decide again then. Arming the timer now would cost a timer syscall, and
-    // cancelling it another scheduler pass, for a wakeup that is almost never needed;
-    // on_connect arms it if the engine still wants it.
-    if (just_started_ && transport_->connect_settled(sockets_[*just_started_])) {
-        deferred_timer_ = deferred_timer{a.at, generation, *just_started_};
+    // handshake inside connect()): its completion is queued and the engine will decide again
+    // when it runs. Arming the timer now would cost a timer syscall, and cancelling it another
+    // scheduler pass, for a wakeup that is almost never needed; on_connect arms it if the
+    // engine still wants it.
+    if (just_settled_) {
+        deferred_timer_ = deferred_timer{a.at, generation, *just_settled_};
         return;
     }
     arm_timer(a.at, generation);

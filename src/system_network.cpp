@@ -1,4 +1,3 @@
-#include <happy_dial/detail/connect_probe.hpp>
 #include <happy_dial/detail/system_lookup.hpp>
 #include <happy_dial/transport.hpp>
 
@@ -15,10 +14,6 @@
 namespace happy_dial {
 
 void dial_transport::cancel_connect(boost::asio::ip::tcp::socket&) {}
-
-bool dial_transport::connect_settled(boost::asio::ip::tcp::socket&) noexcept {
-    return false;
-}
 
 const std::shared_ptr<system_network>& system_network::instance() {
     static const auto network = std::make_shared<system_network>();
@@ -42,16 +37,6 @@ void system_network::async_lookup(const lookup_query& query, answer_handler done
         return;
     }
     detail::system_lookup(context, query, std::move(done));
-}
-
-void system_network::async_connect(boost::asio::ip::tcp::socket& socket,
-                                   const boost::asio::ip::tcp::endpoint& target,
-                                   connect_completion done) {
-    socket.async_connect(target, std::move(done));
-}
-
-bool system_network::connect_settled(boost::asio::ip::tcp::socket& socket) noexcept {
-    return detail::connect_settled(socket);
 }
 
 }  // namespace happy_dial

@@ -67,6 +67,16 @@ class connect_completion {
     core::attempt_id id_ = 0;
 };
 
+/// What a transport's async_connect() knows when it returns.
+enum class connect_progress {
+    pending,  ///< the outcome depends on the network: `done` runs when it arrives
+    /// The outcome is already decided (on loopback the handshake completes inside connect())
+    /// and `done` is queued on the socket's executor. The dial then holds back arming its
+    /// attempt timer until that completion runs, which saves a timer system call and a
+    /// scheduler pass on a path where the timer is almost never needed.
+    settled,
+};
+
 /// Performs the lookups and connects of a dial. Supported extension point: dial_options::transport
 /// selects one; null selects system_network, the real network.
 class dial_transport {
@@ -82,21 +92,18 @@ class dial_transport {
     virtual void async_lookup(const lookup_query& query, answer_handler done) = 0;
 
     /// Connects the opened `socket` to `target`. The socket stays at its address until `done`
-    /// ran. May not call `done` inside this function.
-    virtual void async_connect(boost::asio::ip::tcp::socket& socket,
-                               const boost::asio::ip::tcp::endpoint& target,
-                               connect_completion done) = 0;
+    /// ran. May not call `done` inside this function. Says whether the outcome is already
+    /// decided (`settled`: `done` is queued) or still up to the network (`pending`); a
+    /// transport that cannot tell says `pending`.
+    virtual connect_progress async_connect(boost::asio::ip::tcp::socket& socket,
+                                           const boost::asio::ip::tcp::endpoint& target,
+                                           connect_completion done) = 0;
 
     /// The dial gave up on the attempt on `socket` and closes the socket right after this call
     /// (which aborts Asio operations on it): anything else pending must complete `done` soon,
     /// with boost::asio::error::operation_aborted, but not inside this call (the dial is
     /// running). The default does nothing.
     virtual void cancel_connect(boost::asio::ip::tcp::socket& socket);
-
-    /// Whether the connect just started on `socket` already settled (its completion is due
-    /// without waiting). A dial then defers arming its attempt timer until that completion. The
-    /// default says no.
-    virtual bool connect_settled(boost::asio::ip::tcp::socket& socket) noexcept;
 };
 
 /// The real network: lookups by the query's resolver backend (system: getaddrinfo on the
@@ -108,12 +115,12 @@ class system_network final : public dial_transport {
 
     /// Resolves one family with the query's resolver backend (docs/resolvers.md).
     void async_lookup(const lookup_query& query, answer_handler done) override;
-    /// `socket.async_connect(target, done)`.
-    void async_connect(boost::asio::ip::tcp::socket& socket,
-                       const boost::asio::ip::tcp::endpoint& target,
-                       connect_completion done) override;
-    /// One poll() with a zero timeout: loopback completes the handshake inside connect().
-    bool connect_settled(boost::asio::ip::tcp::socket& socket) noexcept override;
+    /// A non-blocking connect() (what `socket.async_connect(target, done)` does), which tells
+    /// whether the outcome is already decided; when it is not, waits on the reactor as Asio
+    /// does. Where connect() is not POSIX's, `socket.async_connect` and `pending`.
+    connect_progress async_connect(boost::asio::ip::tcp::socket& socket,
+                                   const boost::asio::ip::tcp::endpoint& target,
+                                   connect_completion done) override;
 };
 
 }  // namespace happy_dial

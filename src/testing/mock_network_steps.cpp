@@ -52,9 +52,10 @@ void mock_network::async_lookup(const lookup_query& query, answer_handler done) 
         });
 }
 
-void mock_network::async_connect(tcp::socket& socket,
-                                 const tcp::endpoint& target,
-                                 connect_completion done) {
+// Always `pending`: every scripted outcome arrives through a timer, as the network's would.
+connect_progress mock_network::async_connect(tcp::socket& socket,
+                                             const tcp::endpoint& target,
+                                             connect_completion done) {
     scripted_endpoint script;
     std::optional<boost::system::error_code> injected;
     auto timer = std::make_shared<asio::steady_timer>(socket.get_executor());
@@ -97,6 +98,7 @@ void mock_network::async_connect(tcp::socket& socket,
             self->reach_listener(socket, target, std::move(done));
         }
     });
+    return connect_progress::pending;
 }
 
 // A "connects" endpoint: hand the attempt a real connection to the kit's own listener.

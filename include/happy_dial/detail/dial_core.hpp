@@ -160,7 +160,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     core::time_point finished_at_{};
     dial_result result_;
     std::optional<core::attempt_id> winner_;
-    std::optional<core::attempt_id> just_started_;  // for set_timer's settled-connect probe
+    std::optional<core::attempt_id> just_settled_;  // started in this step, outcome queued
     struct deferred_timer {
         core::time_point at;
         unsigned generation;

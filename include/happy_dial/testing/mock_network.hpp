@@ -149,9 +149,9 @@ class mock_network final : public dial_transport,
 
     // dial_transport
     void async_lookup(const lookup_query& query, answer_handler done) override;
-    void async_connect(boost::asio::ip::tcp::socket& socket,
-                       const boost::asio::ip::tcp::endpoint& target,
-                       connect_completion done) override;
+    connect_progress async_connect(boost::asio::ip::tcp::socket& socket,
+                                   const boost::asio::ip::tcp::endpoint& target,
+                                   connect_completion done) override;
     void cancel_connect(boost::asio::ip::tcp::socket& socket) override;
 
     /// Use create(): the network must be owned by a shared_ptr.
