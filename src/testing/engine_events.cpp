@@ -1,4 +1,6 @@
 // The events of core::dial_engine: printed, and fed.
+#include "contract_text.hpp"
+
 #include <happy_dial/testing/engine_contract.hpp>
 
 #include <ostream>
@@ -6,13 +8,6 @@
 #include <type_traits>
 
 namespace happy_dial::testing {
-namespace {
-
-std::string text(const core::error_code& ec) {
-    return "'" + ec.message() + "'";
-}
-
-}  // namespace
 
 std::ostream& operator<<(std::ostream& os, const engine_event& e) {
     auto list = [&os](const std::vector<core::endpoint>& eps) {
@@ -38,11 +33,14 @@ std::ostream& operator<<(std::ostream& os, const engine_event& e) {
         const auto& f = a->answer.family;
         os << "on_answer{" << (f ? core::to_string(*f) : "list");
         list(a->answer.endpoints);
-        return os << (a->answer.error ? ", " + text(a->answer.error) : "") << "}";
+        if (a->answer.error) {
+            os << ", " << detail::text(a->answer.error);
+        }
+        return os << "}";
     }
     if (const auto* r = std::get_if<result_event>(&e)) {
         return os << "on_attempt_result{" << r->id << ", "
-                  << (r->error ? text(r->error) : "connected") << "}";
+                  << (r->error ? detail::text(r->error) : "connected") << "}";
     }
     if (const auto* c = std::get_if<cancel_event>(&e)) {
         return os << "cancel{" << (c->kind == core::cancel_kind::terminal ? "terminal" : "partial")
