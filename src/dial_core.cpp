@@ -158,7 +158,9 @@ void dial_core::on_connect(self_ptr self, core::attempt_id id, boost::system::er
     {
         running_guard running(this);
         --outstanding_;
-        if (!done_) {
+        if (!done_ && !ec && options_.handshake) {
+            start_stage(id);  // the attempt may win only once its stage succeeds
+        } else if (!done_) {
             if (options_.observer) {
                 touched_.push_back(id);
             }
@@ -173,9 +175,66 @@ void dial_core::on_connect(self_ptr self, core::attempt_id id, boost::system::er
                 arm_timer(deferred.at, deferred.generation);
             }
         }
-        if (!(winner_ && *winner_ == id)) {
+        if (!(winner_ && *winner_ == id) && !in_stage(id)) {
             boost::system::error_code ignored;
             sockets_[id].close(ignored);  // failed, or late after being cancelled
+        }
+    }
+    leave(std::move(self), lock, true);
+}
+
+// TCP connected: tell the engine (it extends the next attempt's timer and applies the
+// handshake timeout from now on), then run the stage unless that ended the attempt.
+void dial_core::start_stage(core::attempt_id id) {
+    const auto now = core::clock::now();
+    engine_.on_attempt_connected(now, id);
+    if (options_.observer) {
+        const auto at = now - engine_.trace().started;
+        notify_observer([&](dial_observer& o) {
+            o.stage_done({dial_id(this), at}, id, attempt_stage::tcp_connect);
+        });
+    }
+    run_actions();
+    if (done_ || engine_.trace().attempts[id].outcome != core::attempt_outcome::pending) {
+        return;  // on_connect closes the socket
+    }
+    if (staged_.size() <= id) {
+        staged_.resize(id + 1, false);
+    }
+    staged_[id] = true;
+    ++outstanding_;
+    try {
+        options_.handshake->start(id,
+                                  sockets_[id],
+                                  engine_.trace().attempts[id].target,
+                                  stage_completion(shared_from_this(), id));
+    } catch (...) {
+        // The stage did not start (its completion, never called, was destroyed): end the
+        // attempt here, as a failed socket setup does.
+        --outstanding_;
+        staged_[id] = false;
+        engine_.on_attempt_result(core::clock::now(), id, error::setup_hook_threw);
+        run_actions();
+    }
+}
+
+void dial_core::on_stage_done(self_ptr self, core::attempt_id id, boost::system::error_code ec) {
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        --outstanding_;
+        if (!done_) {
+            if (options_.observer) {
+                touched_.push_back(id);
+            }
+            engine_.on_attempt_result(core::clock::now(), id, ec);
+            run_actions();
+        }
+        if (!(winner_ && *winner_ == id)) {
+            staged_[id] = false;
+            options_.handshake->release(id);  // frees the loser's stream (its SSL state) now
+            boost::system::error_code ignored;
+            sockets_[id].close(ignored);
         }
     }
     leave(std::move(self), lock, true);
@@ -327,7 +386,11 @@ void dial_core::execute(const core::cancel_attempt& a) {
     if (options_.observer) {
         touched_.push_back(a.id);
     }
-    transport_->cancel_connect(sockets_[a.id]);
+    if (in_stage(a.id)) {
+        options_.handshake->cancel(a.id);
+    } else {
+        transport_->cancel_connect(sockets_[a.id]);
+    }
     boost::system::error_code ignored;
     sockets_[a.id].close(ignored);  // aborts the pending connect and frees the fd now
 }
@@ -374,6 +437,7 @@ void dial_core::finish(boost::system::error_code ec, std::optional<core::attempt
     if (winner) {
         result_.endpoint = engine_.trace().attempts[*winner].target;
         result_.socket.emplace(std::move(sockets_[*winner]));
+        result_.winner = winner;
     }
     if (options_.history && history_use_) {
         const auto& attempts = engine_.trace().attempts;
@@ -554,9 +618,9 @@ void dial_core::observe_ends(std::size_t from, std::size_t to) {
         const auto r = attempt_report_of(i);
         const auto at = r.ended.value_or(r.started);
         if (r.outcome == core::attempt_outcome::won) {
-            notify_observer([&](dial_observer& o) {
-                o.stage_done({id, at}, i, attempt_stage::tcp_connect);
-            });
+            const auto stage =
+                r.tcp_connected ? attempt_stage::handshake : attempt_stage::tcp_connect;
+            notify_observer([&](dial_observer& o) { o.stage_done({id, at}, i, stage); });
         }
         notify_observer([&](dial_observer& o) { o.attempt_ended({id, at}, i, r); });
     }
@@ -592,6 +656,13 @@ void connect_completion::operator()(boost::system::error_code ec) {
     if (auto core = std::move(core_)) {
         auto* c = core.get();
         c->on_connect(std::move(core), id_, ec);
+    }
+}
+
+void stage_completion::operator()(boost::system::error_code ec) {
+    if (auto core = std::move(core_)) {
+        auto* c = core.get();
+        c->on_stage_done(std::move(core), id_, ec);
     }
 }
 

@@ -43,6 +43,9 @@ attempt_report make_attempt_report(const core::attempt_record& a, core::time_poi
     r.error = a.error;
     r.delay = a.delay;
     r.delay_from = a.delay_from;
+    if (a.connected) {
+        r.tcp_connected = *a.connected - dial_started;
+    }
     return r;
 }
 

@@ -50,6 +50,8 @@ class category final : public boost::system::error_category {
                 return "resolver backend not built into this library";
             case error::invalid_history_settings:
                 return "invalid dial_history settings";
+            case error::handshake_timed_out:
+                return "handshake of a connection attempt timed out";
         }
         return "unknown happy_dial error";
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The exported symbols of a shared libhappy_dial against the list committed for its SONAME
-# (issue 18): binaries linked against libhappy_dial.so.N keep working only while the symbols
-# they use are there, so under one SONAME the list must not change.
+# (issue 18): binaries linked against libhappy_dial.so.N (0.N before 1.0) keep working only while
+# the symbols they use are there, so under one SONAME the list must not change.
 #
 # Usage: tools/abi-symbols.sh [--update] LIBRARY
 #   LIBRARY    a shared build of happy_dial (BUILD_SHARED_LIBS=ON): libhappy_dial.so[.N[.M.P]]
@@ -78,7 +78,8 @@ if ! diff -u "$expected" "$work/actual" >"$work/diff"; then
   cat >&2 <<MSG
 If the change is on purpose:
   * a symbol removed or changed breaks programs linked against $soname: bump the SONAME
-    (the major of project(VERSION) in CMakeLists.txt), then record the new list;
+    (the minor of project(VERSION) in CMakeLists.txt before 1.0, the major after), then record
+    the new list;
   * a symbol added breaks nothing: record it.
   Record: tools/abi-symbols.sh --update $lib (writes abi/<SONAME>.symbols), and commit it.
 MSG

@@ -23,6 +23,7 @@ struct dial_report;
 class dial_transport;
 class dial_history;
 class dial_observer;
+class handshake_stage;
 
 /// Everything that tunes one dial. The defaults are RFC 8305's (§8).
 struct dial_options {
@@ -38,9 +39,21 @@ struct dial_options {
     /// Overall deadline (resolution included); the dial completes with error::timed_out when it
     /// expires. Delays shrink so that every address is attempted before it. Empty = none.
     std::optional<std::chrono::milliseconds> timeout;
-    /// Gives up on one attempt after this long (its error: error::attempt_timed_out) and moves
-    /// on at once. Empty = the operating system's connect timeout.
+    /// Gives up on one attempt whose TCP connect has not completed after this long (its error:
+    /// error::attempt_timed_out) and moves on at once. Empty = the operating system's connect
+    /// timeout.
     std::optional<std::chrono::milliseconds> attempt_timeout;
+    /// With a `handshake`: gives up on one attempt whose stage has not finished this long after its
+    /// TCP connect (its error: error::handshake_timed_out) and moves on at once. Empty = none.
+    std::optional<std::chrono::milliseconds> handshake_timeout;
+    /// With a `handshake`: when an attempt's TCP connect completes, the next attempt starts no
+    /// earlier than this long after it (the Happy Eyeballs v3 draft's timer extension). Empty =
+    /// the Connection Attempt Delay restarts at the connect; 0 = no extension. At most 2 s.
+    std::optional<std::chrono::milliseconds> handshake_grace;
+    /// What runs on each attempt after its TCP connect and before it may win
+    /// (happy_dial/handshake.hpp; async_dial_tls() in happy_dial/tls.hpp sets a TLS handshake).
+    /// Null (the default) = an attempt wins when TCP connects.
+    std::shared_ptr<handshake_stage> handshake;
     /// At most this many attempts in flight at once. 0 = no cap.
     std::size_t max_concurrent_attempts = 0;
     /// Called with each attempt's socket after it is opened and before it connects: bind a
@@ -101,6 +114,12 @@ inline core::engine_config to_engine_config(const dial_options& options) {
     }
     if (options.attempt_timeout) {
         c.attempt_timeout = saturate(*options.attempt_timeout);
+    }
+    if (options.handshake_timeout) {
+        c.handshake_timeout = saturate(*options.handshake_timeout);
+    }
+    if (options.handshake_grace) {
+        c.handshake_grace = saturate(*options.handshake_grace);
     }
     c.max_concurrent_attempts = options.max_concurrent_attempts;
     c.endpoint_filter = options.endpoint_filter;

@@ -35,6 +35,10 @@ struct attempt_report {
     /// The attempt socket's own address and port (getsockname() once connect() was issued);
     /// empty when unknown (a custom transport that opens no real connection).
     std::optional<boost::asio::ip::tcp::endpoint> local{};
+    /// With a handshake stage (dial_options::handshake): when the TCP connect completed and the
+    /// stage began. An attempt that ended with this set and an error failed in its stage (the
+    /// error says how: a TLS alert, error::handshake_timed_out, ...); without it, in TCP.
+    std::optional<std::chrono::nanoseconds> tcp_connected{};
 };
 
 /// One endpoint of an answer and what became of it.

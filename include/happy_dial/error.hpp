@@ -53,6 +53,9 @@ enum class error {
     resolver_unavailable,
     /// A history_settings value is zero where a positive value is needed, or absurdly large.
     invalid_history_settings,
+    /// One attempt's stage (a TLS handshake, ...) exceeded dial_options::handshake_timeout
+    /// (reported per attempt).
+    handshake_timed_out,
 };
 
 /// The category of happy_dial::error; its name is "happy_dial".

@@ -8,6 +8,7 @@
 #include <happy_dial/dialer.hpp>
 #include <happy_dial/dns_query.hpp>
 #include <happy_dial/error.hpp>
+#include <happy_dial/handshake.hpp>
 #include <happy_dial/history.hpp>
 #include <happy_dial/network_monitor.hpp>
 #include <happy_dial/observer.hpp>

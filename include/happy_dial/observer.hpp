@@ -19,9 +19,10 @@ struct dial_event {
     std::chrono::nanoseconds at{};
 };
 
-/// The stage of an attempt that finished (TCP only for now; handshake stages join it later).
+/// The stage of an attempt that finished.
 enum class attempt_stage {
     tcp_connect,  ///< the TCP handshake completed
+    handshake,    ///< the handshake stage (dial_options::handshake) completed: the attempt won
 };
 
 /// Receives a dial's events as they happen. Every function has an empty default, so an

@@ -335,6 +335,28 @@ void dial_engine::on_attempt_result(time_point now, attempt_id id, error_code ec
     step(now);
 }
 
+// The Happy Eyeballs v3 draft (§6): with TLS, wait for the handshake before cancelling other
+// attempts, and extend the timer once the transport handshake has made progress.
+void dial_engine::on_attempt_connected(time_point now, attempt_id id) {
+    if (!started_ || finished_ || id >= trace_.attempts.size()) {
+        return;
+    }
+    auto& record = trace_.attempts[id];
+    if (record.outcome != attempt_outcome::pending || record.connected) {
+        return;
+    }
+    record.connected = now;
+    ++connected_running_;
+    duration grace = config_.handshake_grace.value_or(record.delay);
+    if (deadline_) {
+        grace = std::min(grace, stagger_delay(now, record.target));
+    }
+    if (next_start_at_ && now + grace > *next_start_at_) {
+        next_start_at_ = now + grace;
+    }
+    step(now);
+}
+
 void dial_engine::on_timer(time_point now) {
     if (!started_ || finished_) {
         return;
@@ -397,7 +419,26 @@ void dial_engine::step(time_point now) {
 }
 
 void dial_engine::expire_attempts(time_point now) {
+    if (connected_running_ != 0) {
+        expire_handshakes(now);
+    }
     if (!config_.attempt_timeout) {
+        return;
+    }
+    if (connected_running_ != 0) {
+        // Some attempts are past their connect, in no particular order: scan.
+        small_vector<attempt_id, 2> expired;
+        for (attempt_id id : running_) {
+            const auto& record = trace_.attempts[id];
+            if (!record.connected && record.started + *config_.attempt_timeout <= now) {
+                expired.push_back(id);
+            }
+        }
+        for (attempt_id id : expired) {
+            actions_.emplace_back(cancel_attempt{id});
+            end_attempt(now, id, attempt_outcome::timed_out, error::attempt_timed_out);
+            next_start_at_ = now;
+        }
         return;
     }
     // running_ is in start order and every attempt has the same timeout, so the expired ones
@@ -410,6 +451,25 @@ void dial_engine::expire_attempts(time_point now) {
         actions_.emplace_back(cancel_attempt{id});
         end_attempt(now, id, attempt_outcome::timed_out, error::attempt_timed_out);
         next_start_at_ = now;  // a timed-out attempt counts as failed (§5)
+    }
+}
+
+// An attempt whose stage outlived handshake_timeout counts as failed (§5: the next one starts).
+void dial_engine::expire_handshakes(time_point now) {
+    if (!config_.handshake_timeout) {
+        return;
+    }
+    small_vector<attempt_id, 2> expired;
+    for (attempt_id id : running_) {
+        const auto& record = trace_.attempts[id];
+        if (record.connected && *record.connected + *config_.handshake_timeout <= now) {
+            expired.push_back(id);
+        }
+    }
+    for (attempt_id id : expired) {
+        actions_.emplace_back(cancel_attempt{id});
+        end_attempt(now, id, attempt_outcome::timed_out, error::handshake_timed_out);
+        next_start_at_ = now;
     }
 }
 
@@ -530,7 +590,16 @@ std::optional<time_point> dial_engine::next_wakeup(time_point now) const noexcep
             at = t;
         }
     };
-    if (config_.attempt_timeout && !running_.empty()) {
+    if (connected_running_ != 0) {
+        for (attempt_id id : running_) {
+            const auto& record = trace_.attempts[id];
+            if (record.connected && config_.handshake_timeout) {
+                consider(*record.connected + *config_.handshake_timeout);
+            } else if (!record.connected && config_.attempt_timeout) {
+                consider(record.started + *config_.attempt_timeout);
+            }
+        }
+    } else if (config_.attempt_timeout && !running_.empty()) {
         // The earliest-started running attempt (running_ is in start order) times out first.
         consider(trace_.attempts[running_.front()].started + *config_.attempt_timeout);
     }
@@ -567,6 +636,9 @@ void dial_engine::end_attempt(time_point now,
     // running_ is in start order, which is id order: a binary search finds it.
     running_.erase(std::lower_bound(running_.begin(), running_.end(), id));
     auto& record = trace_.attempts[id];
+    if (record.connected) {
+        --connected_running_;
+    }
     record.ended = now;
     record.outcome = outcome;
     record.error = ec;
@@ -582,6 +654,7 @@ void dial_engine::cancel_running(time_point now) {
         record.error = boost::asio::error::operation_aborted;
     }
     running_.clear();
+    connected_running_ = 0;
 }
 
 void dial_engine::finish(time_point /*now*/, error_code ec, std::optional<attempt_id> winner) {

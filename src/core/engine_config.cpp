@@ -20,8 +20,13 @@ error_code validate(const engine_config& config) {
         config.connection_attempt_delay > limits::absurd) {
         return error::invalid_delay;
     }
-    if (!timeout_ok(config.overall_timeout) || !timeout_ok(config.attempt_timeout)) {
+    if (!timeout_ok(config.overall_timeout) || !timeout_ok(config.attempt_timeout) ||
+        !timeout_ok(config.handshake_timeout)) {
         return error::invalid_timeout;
+    }
+    if (config.handshake_grace &&
+        (*config.handshake_grace < duration::zero() || *config.handshake_grace > limits::absurd)) {
+        return error::invalid_delay;
     }
     if (config.first_address_family_count == 0) {
         return error::invalid_family_count;
@@ -34,6 +39,9 @@ engine_config normalize(engine_config config) {
     config.connection_attempt_delay = std::clamp(
         config.connection_attempt_delay, limits::min_attempt_delay, limits::max_attempt_delay);
     config.resolution_delay = std::min(config.resolution_delay, limits::max_resolution_delay);
+    if (config.handshake_grace) {
+        config.handshake_grace = std::min(*config.handshake_grace, limits::max_attempt_delay);
+    }
     return config;
 }
 

@@ -321,7 +321,8 @@ std::size_t dial_history::record(time_point now,
         s.last_used = now;
         ++updated;
         if (*outcome == address_outcome::connected) {
-            add_rtt_sample(s, a.ended.value_or(now) - a.started);
+            // The TCP phase only: a handshake stage's time is the server's, not the path's.
+            add_rtt_sample(s, a.connected.value_or(a.ended.value_or(now)) - a.started);
             s.last_success = now;
             s.failures = 0;
             d.winner = s.address;

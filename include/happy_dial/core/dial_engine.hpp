@@ -82,8 +82,14 @@ class dial_engine {
     /// A resolution answer arrived (§3); later answers for a family are merged (§6).
     void on_answer(time_point now, resolution_answer answer);
 
-    /// Attempt `id` connected (`ec` empty) or failed.
+    /// Attempt `id` connected (`ec` empty) or failed. With a stage after the transport (a TLS
+    /// handshake), "connected" means the stage succeeded: the attempt wins.
     void on_attempt_result(time_point now, attempt_id id, error_code ec);
+
+    /// Attempt `id`'s transport connected and its stage started; the attempt keeps running
+    /// until on_attempt_result. From now on handshake_timeout applies to it instead of
+    /// attempt_timeout, and the next attempt waits handshake_grace from now.
+    void on_attempt_connected(time_point now, attempt_id id);
 
     /// The wake-up requested with set_timer fired (early, late or spurious calls are harmless).
     void on_timer(time_point now);
@@ -113,6 +119,7 @@ class dial_engine {
     void step(time_point now);
     void start_due_attempts(time_point now);
     void expire_attempts(time_point now);
+    void expire_handshakes(time_point now);
     bool other_family_allowed(time_point now) const noexcept;
     bool resolution_complete() const noexcept;
     bool expects(address_family f) const noexcept;
@@ -153,6 +160,7 @@ class dial_engine {
 
     // Attempts (§5).
     small_vector<attempt_id, 2> running_;  // in start order
+    std::size_t connected_running_ = 0;    // of running_, those in their stage
     std::optional<time_point> last_start_;
     std::optional<time_point> next_start_at_;
     std::optional<time_point> armed_;

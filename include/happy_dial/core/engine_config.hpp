@@ -42,8 +42,18 @@ struct engine_config {
     /// Overall deadline from start(); empty = none. Delays are shortened so that every address
     /// is attempted before it expires.
     std::optional<duration> overall_timeout;
-    /// Abandon one attempt after this long (outcome timed_out); empty = let the OS decide.
+    /// Abandon one attempt whose transport has not connected after this long (outcome
+    /// timed_out); empty = let the OS decide.
     std::optional<duration> attempt_timeout;
+    /// Abandon one attempt whose transport connected but whose stage (on_attempt_connected) has
+    /// not finished after this long from the connect (outcome timed_out); empty = no limit.
+    std::optional<duration> handshake_timeout;
+    /// When an attempt's transport connects while its stage still runs, the next attempt
+    /// starts no earlier than this long after the connect (the Happy Eyeballs v3 draft's timer
+    /// extension, so that a slow handshake is not raced at once). Empty: that attempt's own
+    /// delay, i.e. the Connection Attempt Delay restarts at the connect; zero: no extension.
+    /// Under a deadline it is capped like the attempt delay.
+    std::optional<duration> handshake_grace;
     /// At most this many attempts in flight at once; 0 = no cap.
     std::size_t max_concurrent_attempts = 0;
     /// Refuses endpoints before any SYN is sent (an SSRF guard): return false to skip one.

@@ -55,6 +55,8 @@ struct attempt_record {
     /// the next one earlier), and where it came from.
     duration delay{};
     delay_source delay_from = delay_source::configured;  ///< why `delay` has its value
+    /// When its transport connected, for an attempt with a stage (on_attempt_connected).
+    std::optional<time_point> connected{};
 };
 
 /// One resolution answer, as the engine saw it.

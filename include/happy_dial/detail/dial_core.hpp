@@ -8,6 +8,7 @@
 #include <happy_dial/detail/attempt_sockets.hpp>
 #include <happy_dial/dial_options.hpp>
 #include <happy_dial/dial_report.hpp>
+#include <happy_dial/handshake.hpp>
 #include <happy_dial/transport.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -40,6 +41,8 @@ struct dial_result {
     boost::system::error_code error;                     ///< empty on success
     boost::asio::ip::tcp::endpoint endpoint;             ///< the winner's remote endpoint
     std::optional<boost::asio::ip::tcp::socket> socket;  ///< the winner's socket
+    /// The winner's attempt (a handshake stage that took its socket holds its stream).
+    std::optional<core::attempt_id> winner;
 };
 
 /// One dial in flight.
@@ -71,6 +74,11 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void on_connect(std::shared_ptr<dial_core> self,
                     core::attempt_id id,
                     boost::system::error_code ec);
+
+    /// An attempt's handshake stage reported its outcome (stage_completion).
+    void on_stage_done(std::shared_ptr<dial_core> self,
+                       core::attempt_id id,
+                       boost::system::error_code ec);
 
     /// A lookup answer arrived on the I/O executor.
     void on_answer(std::shared_ptr<dial_core> self, core::resolution_answer answer);
@@ -128,6 +136,8 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
         }
     }
     void observe_end(const dial_report& report);
+    void start_stage(core::attempt_id id);
+    bool in_stage(core::attempt_id id) const noexcept { return id < staged_.size() && staged_[id]; }
     void note_local_endpoint(core::attempt_id id, const boost::asio::ip::tcp::socket& socket);
     void consult_history(core::time_point now, const dial_request& request);
     void probe_sources(std::span<const boost::asio::ip::tcp::endpoint> endpoints);
@@ -160,6 +170,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     core::time_point finished_at_{};
     dial_result result_;
     std::optional<core::attempt_id> winner_;
+    core::small_vector<bool, 2> staged_;  // by attempt id: its handshake stage was started
     std::optional<core::attempt_id> just_settled_;  // started in this step, outcome queued
     struct deferred_timer {
         core::time_point at;

@@ -1,0 +1,84 @@
+// What runs on an attempt after its TCP connect and before it may win (RFC 8305 §5 and the
+// Happy Eyeballs v3 draft: an attempt should win only once the connection is usable, e.g. after
+// the TLS handshake). Supported extension point: dial_options::handshake.
+#pragma once
+
+#include <happy_dial/core/types.hpp>
+#include <happy_dial/detail/core_allocator.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include <memory>
+
+namespace happy_dial {
+
+namespace detail {
+class dial_core;
+}
+
+/// The completion of one attempt's stage: call it exactly once with the outcome (empty: the
+/// attempt may win), from a thread running the socket's execution context, never inside
+/// handshake_stage::start. Move-only; calling a moved-from completion does nothing. Its associated
+/// allocator is the dial's, so passing it straight to an Asio operation keeps the dial's
+/// allocation policy.
+class stage_completion {
+  public:
+    /// The dial's handler's allocator, type-erased.
+    using allocator_type = detail::core_allocator<void>;
+
+    /// An empty completion: calling it does nothing.
+    stage_completion() noexcept = default;
+    /// Made by the dial for attempt `id`.
+    stage_completion(std::shared_ptr<detail::dial_core> core, core::attempt_id id) noexcept
+        : core_(std::move(core)), id_(id) {}
+    stage_completion(stage_completion&&) noexcept = default;             ///< moves the duty to call
+    stage_completion& operator=(stage_completion&&) noexcept = default;  ///< as above
+    stage_completion(const stage_completion&) = delete;
+    stage_completion& operator=(const stage_completion&) = delete;
+
+    /// Reports the outcome of the stage to the dial.
+    void operator()(boost::system::error_code ec);
+
+    /// Whether this completion still has to be called.
+    explicit operator bool() const noexcept { return core_ != nullptr; }
+
+    /// The dial's allocator, for the operations the stage runs.
+    allocator_type get_allocator() const noexcept { return allocator_type(*core_); }
+
+  private:
+    std::shared_ptr<detail::dial_core> core_;
+    core::attempt_id id_ = 0;
+};
+
+/// A stage of every attempt of a dial, after its TCP connect: a TLS handshake, a proxy
+/// handshake, a protocol greeting. The attempt wins when its stage completes without error; a
+/// stage error ends only that attempt (the next one starts at once, RFC 8305 §5). One object
+/// serves all attempts of one dial, told apart by their id; its calls come under the dial's
+/// lock, so they never overlap.
+class handshake_stage {
+  public:
+    virtual ~handshake_stage() = default;
+
+    /// Runs the stage on attempt `id`'s connected `socket` to `peer`. The socket stays at its
+    /// address until the attempt ends; the stage may work on it in place or move it into a
+    /// stream of its own (then cancel() must close that stream, and the caller of the dial
+    /// takes the winner's stream from the stage). `done` must not be called inside this call.
+    virtual void start(core::attempt_id id,
+                       boost::asio::ip::tcp::socket& socket,
+                       const boost::asio::ip::tcp::endpoint& peer,
+                       stage_completion done) = 0;
+
+    /// The dial gave up on attempt `id` while its stage runs, and closes `socket` right after
+    /// this call (which aborts Asio operations on it): anything else pending must complete
+    /// `done` soon, with boost::asio::error::operation_aborted, not inside this call. The
+    /// default does nothing.
+    virtual void cancel(core::attempt_id id);
+
+    /// Attempt `id` is over and did not win (failed, timed out, lost the race, cancelled):
+    /// free what start() made for it. Called once, after its completion ran. The default does
+    /// nothing.
+    virtual void release(core::attempt_id id) noexcept;
+};
+
+}  // namespace happy_dial

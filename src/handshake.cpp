@@ -1,0 +1,9 @@
+#include <happy_dial/handshake.hpp>
+
+namespace happy_dial {
+
+void handshake_stage::cancel(core::attempt_id) {}
+
+void handshake_stage::release(core::attempt_id) noexcept {}
+
+}  // namespace happy_dial

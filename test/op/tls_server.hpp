@@ -1,0 +1,159 @@
+// TLS on loopback for the handshake tests: certificates made at test time (no file, no expiry to
+// maintain) and a TLS server on its own thread that can hold back its ServerHello.
+#pragma once
+
+#include "op/loopback.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <list>
+#include <memory>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdexcept>
+#include <thread>
+
+namespace happy_dial::test {
+
+namespace ssl = boost::asio::ssl;
+
+/// A self-signed certificate for localhost, 127.0.0.1 and ::1, with its P-256 key.
+class test_certificate {
+  public:
+    explicit test_certificate(const char* common_name) {
+        key_ = ::EVP_EC_gen("P-256");
+        cert_ = ::X509_new();
+        if (key_ == nullptr || cert_ == nullptr) {
+            throw std::runtime_error("test_certificate: out of memory");
+        }
+        ::X509_set_version(cert_, 2);
+        static long serial = 1;
+        ::ASN1_INTEGER_set(::X509_get_serialNumber(cert_), serial++);
+        ::X509_gmtime_adj(::X509_getm_notBefore(cert_), -3600);
+        ::X509_gmtime_adj(::X509_getm_notAfter(cert_), 24 * 3600);
+        ::X509_set_pubkey(cert_, key_);
+        auto* name = ::X509_get_subject_name(cert_);
+        ::X509_NAME_add_entry_by_txt(name,
+                                     "CN",
+                                     MBSTRING_ASC,
+                                     reinterpret_cast<const unsigned char*>(common_name),
+                                     -1,
+                                     -1,
+                                     0);
+        ::X509_set_issuer_name(cert_, name);
+        add_extension(NID_basic_constraints, "critical,CA:TRUE");
+        add_extension(NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1");
+        if (::X509_sign(cert_, key_, ::EVP_sha256()) == 0) {
+            throw std::runtime_error("test_certificate: signing failed");
+        }
+    }
+    test_certificate(const test_certificate&) = delete;
+    test_certificate& operator=(const test_certificate&) = delete;
+    ~test_certificate() {
+        ::X509_free(cert_);
+        ::EVP_PKEY_free(key_);
+    }
+
+    /// A server context presenting this certificate.
+    void serve_with(ssl::context& context) const {
+        ::SSL_CTX_use_certificate(context.native_handle(), cert_);
+        ::SSL_CTX_use_PrivateKey(context.native_handle(), key_);
+    }
+    /// Makes a client context trust this certificate (and verify peers).
+    void trust_in(ssl::context& context) const {
+        context.set_verify_mode(ssl::verify_peer);
+        ::X509_STORE_add_cert(::SSL_CTX_get_cert_store(context.native_handle()), cert_);
+    }
+
+  private:
+    void add_extension(int nid, const char* value) {
+        ::X509V3_CTX ctx;
+        X509V3_set_ctx_nodb(&ctx);
+        ::X509V3_set_ctx(&ctx, cert_, cert_, nullptr, nullptr, 0);
+        auto* ext = ::X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+        ::X509_add_ext(cert_, ext, -1);
+        ::X509_EXTENSION_free(ext);
+    }
+
+    EVP_PKEY* key_ = nullptr;
+    X509* cert_ = nullptr;
+};
+
+/// A TLS server on `address` (port chosen by the kernel), on its own thread: it accepts every
+/// connection, waits `hello_delay` before reading the ClientHello (so its ServerHello comes that
+/// much later), completes the handshake and writes "hi". Stops and joins in its destructor.
+class tls_server {
+  public:
+    tls_server(asio::ip::address address,
+               const test_certificate& certificate,
+               std::chrono::milliseconds hello_delay = {})
+        : context_(ssl::context::tls_server), acceptor_(io_, {address, 0}), delay_(hello_delay) {
+        certificate.serve_with(context_);
+        acceptor_.listen();
+        accept();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    tls_server(const tls_server&) = delete;
+    tls_server& operator=(const tls_server&) = delete;
+    ~tls_server() {
+        asio::post(io_, [this] {
+            boost::system::error_code ignored;
+            acceptor_.close(ignored);
+            for (auto& c : connections_) {
+                c.stream.next_layer().close(ignored);
+                c.timer.cancel();
+            }
+        });
+        thread_.join();
+    }
+    tcp::endpoint endpoint() const { return acceptor_.local_endpoint(); }
+    /// Connections accepted so far (each holds a descriptor of this process until the server
+    /// is destroyed).
+    int accepted() const { return accepted_.load(); }
+
+  private:
+    struct connection {
+        connection(tcp::socket s, ssl::context& c)
+            : stream(std::move(s), c), timer(stream.get_executor()) {}
+        ssl::stream<tcp::socket> stream;
+        asio::steady_timer timer;
+    };
+
+    void accept() {
+        acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+            if (ec) {
+                return;
+            }
+            auto& c = connections_.emplace_back(std::move(socket), context_);
+            ++accepted_;
+            c.timer.expires_after(delay_);
+            c.timer.async_wait([&c](boost::system::error_code) {
+                c.stream.async_handshake(
+                    ssl::stream_base::server, [&c](boost::system::error_code hec) {
+                        if (!hec) {
+                            asio::async_write(c.stream,
+                                              asio::buffer("hi", 2),
+                                              [](boost::system::error_code, std::size_t) {});
+                        }
+                    });
+            });
+            accept();
+        });
+    }
+
+    asio::io_context io_;
+    ssl::context context_;
+    tcp::acceptor acceptor_;
+    std::chrono::milliseconds delay_;
+    std::list<connection> connections_;  // stable addresses for the handlers
+    std::atomic<int> accepted_{0};
+    std::thread thread_;
+};
+
+}  // namespace happy_dial::test
