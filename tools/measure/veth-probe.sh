@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issue 12: does the connect_settled() probe (the deferred-timer shortcut) pay off off loopback?
+# Issue 12: does the deferred-timer shortcut (an attempt timer not armed while the connect is
+# already settled) pay off off loopback?
 # Builds bench_dial and runs its veth_dual_stack_shortcut benchmark N times (separate processes:
 # each creates two network namespaces joined by a veth pair, dials dual stack fd00:8305::2 +
 # 10.83.5.2 from one into the other, and deletes them), then prints each run's ratios and the
