@@ -1,4 +1,5 @@
 // An HTTP GET with Boost.Beast whose connection is dialled by happy_dial.
+#include <happy_dial/beast.hpp>
 #include <happy_dial/happy_dial.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -7,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <chrono>
 #include <iostream>
 #include <string>
 
@@ -16,8 +18,10 @@ namespace http = beast::http;
 
 asio::awaitable<void> get(std::string host, std::string port, std::string target) {
     beast::tcp_stream stream(co_await asio::this_coro::executor);
-    // The one line that changes from Beast's examples: stream.async_connect(resolved, ...).
-    co_await happy_dial::async_connect(stream.socket(), host, port, asio::use_awaitable);
+    // The one line that changes from Beast's examples: stream.async_connect(resolved, ...). The
+    // stream's expiry bounds the dial, and ends it with beast::error::timeout, as in Beast.
+    stream.expires_after(std::chrono::seconds(30));
+    co_await happy_dial::async_connect(stream, host, port, asio::use_awaitable);
 
     http::request<http::empty_body> request{http::verb::get, target, 11};
     request.set(http::field::host, host);

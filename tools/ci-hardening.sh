@@ -22,8 +22,9 @@ jobs="$(nproc)"
 # one of these labels. ThreadSanitizer skips unit_tests: the engine's unit tests run on one
 # thread (TSan has nothing to find there; ASan+UBSan still runs them), and leaving them out
 # saves about a minute of CI (issue 18).
-asan_targets=(unit_tests op_tests fault_tests stress_tests)
-asan_labels='^(unit|op|fault|stress)$'
+# tls_tests runs under ASan only: it checks that a losing attempt's SSL state is freed.
+asan_targets=(unit_tests op_tests fault_tests stress_tests tls_tests)
+asan_labels='^(unit|op|fault|stress|tls)$'
 tsan_targets=(op_tests fault_tests stress_tests)
 tsan_labels='^(op|fault|stress)$'
 summary=()

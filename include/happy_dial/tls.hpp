@@ -127,6 +127,12 @@ struct fill_tls_stream {
     void operator()(Handler&& handler, dial_result&& result) {
         auto tls = std::move(stage);
         if (!result.error && result.winner) {
+            {
+                // Boost 1.81's ssl::stream move assignment (ssl::detail::engine::operator=)
+                // overwrites the target's SSL and BIO without freeing them: move them into a
+                // stream that frees them (and closes the caller's old socket) first.
+                basic_tls_stream<Executor> previous(std::move(*target));
+            }
             *target = tls->take(*result.winner);
         } else {
             boost::system::error_code ignored;
@@ -228,6 +234,19 @@ auto async_dial_tls(const Executor& executor,
         detail::host_request(host, service),
         options,
         std::string(host));
+}
+
+/// async_dial_tls() with the default dial_options.
+template <executor_type Executor,
+          BOOST_ASIO_COMPLETION_TOKEN_FOR(basic_tls_dial_signature<Executor>)
+              CompletionToken = boost::asio::default_completion_token_t<Executor>>
+auto async_dial_tls(const Executor& executor,
+                    boost::asio::ssl::context& context,
+                    std::string_view host,
+                    std::string_view service,
+                    CompletionToken&& token = boost::asio::default_completion_token_t<Executor>()) {
+    return async_dial_tls(
+        executor, context, host, service, dial_options{}, std::forward<CompletionToken>(token));
 }
 
 /// async_dial_tls() over a list of endpoints; `server_name` is the name for SNI and
