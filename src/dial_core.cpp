@@ -652,14 +652,18 @@ attempt_report dial_core::attempt_report_of(core::attempt_id i) const {
 
 namespace happy_dial {
 
-void connect_completion::operator()(boost::system::error_code ec) {
+template <>
+void detail::attempt_completion<detail::attempt_step::connect>::operator()(
+    boost::system::error_code ec) {
     if (auto core = std::move(core_)) {
         auto* c = core.get();
         c->on_connect(std::move(core), id_, ec);
     }
 }
 
-void stage_completion::operator()(boost::system::error_code ec) {
+template <>
+void detail::attempt_completion<detail::attempt_step::stage>::operator()(
+    boost::system::error_code ec) {
     if (auto core = std::move(core_)) {
         auto* c = core.get();
         c->on_stage_done(std::move(core), id_, ec);

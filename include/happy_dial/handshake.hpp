@@ -4,7 +4,7 @@
 #pragma once
 
 #include <happy_dial/core/types.hpp>
-#include <happy_dial/detail/core_allocator.hpp>
+#include <happy_dial/detail/attempt_completion.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
@@ -13,43 +13,12 @@
 
 namespace happy_dial {
 
-namespace detail {
-class dial_core;
-}
-
 /// The completion of one attempt's stage: call it exactly once with the outcome (empty: the
 /// attempt may win), from a thread running the socket's execution context, never inside
-/// handshake_stage::start. Move-only; calling a moved-from completion does nothing. Its associated
-/// allocator is the dial's, so passing it straight to an Asio operation keeps the dial's
-/// allocation policy.
-class stage_completion {
-  public:
-    /// The dial's handler's allocator, type-erased.
-    using allocator_type = detail::core_allocator<void>;
-
-    /// An empty completion: calling it does nothing.
-    stage_completion() noexcept = default;
-    /// Made by the dial for attempt `id`.
-    stage_completion(std::shared_ptr<detail::dial_core> core, core::attempt_id id) noexcept
-        : core_(std::move(core)), id_(id) {}
-    stage_completion(stage_completion&&) noexcept = default;             ///< moves the duty to call
-    stage_completion& operator=(stage_completion&&) noexcept = default;  ///< as above
-    stage_completion(const stage_completion&) = delete;
-    stage_completion& operator=(const stage_completion&) = delete;
-
-    /// Reports the outcome of the stage to the dial.
-    void operator()(boost::system::error_code ec);
-
-    /// Whether this completion still has to be called.
-    explicit operator bool() const noexcept { return core_ != nullptr; }
-
-    /// The dial's allocator, for the operations the stage runs.
-    allocator_type get_allocator() const noexcept { return allocator_type(*core_); }
-
-  private:
-    std::shared_ptr<detail::dial_core> core_;
-    core::attempt_id id_ = 0;
-};
+/// handshake_stage::start. Move-only; calling a moved-from completion does nothing. Its
+/// associated allocator is the dial's, so passing it straight to an Asio operation keeps the
+/// dial's allocation policy.
+using stage_completion = detail::attempt_completion<detail::attempt_step::stage>;
 
 /// A stage of every attempt of a dial, after its TCP connect: a TLS handshake, a proxy
 /// handshake, a protocol greeting. The attempt wins when its stage completes without error; a

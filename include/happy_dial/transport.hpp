@@ -3,7 +3,7 @@
 #pragma once
 
 #include <happy_dial/core/dial_engine.hpp>
-#include <happy_dial/detail/core_allocator.hpp>
+#include <happy_dial/detail/attempt_completion.hpp>
 #include <happy_dial/resolver.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -38,34 +38,7 @@ struct lookup_query {
 /// from a thread running the socket's execution context. Move-only; calling a moved-from
 /// completion does nothing. Its associated allocator is the dial's (the caller's handler's),
 /// so passing it straight to an Asio operation keeps the dial's allocation policy.
-class connect_completion {
-  public:
-    /// The dial's handler's allocator, type-erased.
-    using allocator_type = detail::core_allocator<void>;
-
-    /// An empty completion: calling it does nothing.
-    connect_completion() noexcept = default;
-    /// Made by the dial for attempt `id`.
-    connect_completion(std::shared_ptr<detail::dial_core> core, core::attempt_id id) noexcept
-        : core_(std::move(core)), id_(id) {}
-    connect_completion(connect_completion&&) noexcept = default;  ///< moves the duty to call
-    connect_completion& operator=(connect_completion&&) noexcept = default;  ///< as above
-    connect_completion(const connect_completion&) = delete;
-    connect_completion& operator=(const connect_completion&) = delete;
-
-    /// Reports the outcome of the connect to the dial.
-    void operator()(boost::system::error_code ec);
-
-    /// Whether this completion still has to be called.
-    explicit operator bool() const noexcept { return core_ != nullptr; }
-
-    /// The dial's allocator, for the operation this completion waits on.
-    allocator_type get_allocator() const noexcept { return allocator_type(*core_); }
-
-  private:
-    std::shared_ptr<detail::dial_core> core_;
-    core::attempt_id id_ = 0;
-};
+using connect_completion = detail::attempt_completion<detail::attempt_step::connect>;
 
 /// What a transport's async_connect() knows when it returns.
 enum class connect_progress {

@@ -20,7 +20,9 @@ using core::duration;
 using core::time_point;
 using ip_address = boost::asio::ip::address;
 
-namespace {
+// The impl's own types: in a named namespace, since dial_history::impl (a member of a class
+// with external linkage) holds them; its helper functions stay in an anonymous one.
+namespace history_state {
 
 struct address_state {
     ip_address address;
@@ -76,6 +78,15 @@ struct key_equal {
         return a.port == b.port && a.host == b.host && a.partition == b.partition;
     }
 };
+
+}  // namespace history_state
+
+namespace {
+
+using history_state::address_state;
+using history_state::destination;
+using history_state::key_equal;
+using history_state::key_hash;
 
 address_family family_of(const ip_address& a) noexcept {
     return a.is_v6() ? address_family::ipv6 : address_family::ipv4;
