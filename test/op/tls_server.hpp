@@ -87,13 +87,19 @@ class test_certificate {
 
 /// A TLS server on `address` (port chosen by the kernel), on its own thread: it accepts every
 /// connection, waits `hello_delay` before reading the ClientHello (so its ServerHello comes that
-/// much later), completes the handshake and writes "hi". Stops and joins in its destructor.
+/// much later), completes the handshake and writes "hi". It keeps each connection until it is
+/// destroyed, or with `forget` closes it once greeted or failed (for the benchmark's thousands
+/// of connections). Stops and joins in its destructor.
 class tls_server {
   public:
     tls_server(asio::ip::address address,
                const test_certificate& certificate,
-               std::chrono::milliseconds hello_delay = {})
-        : context_(ssl::context::tls_server), acceptor_(io_, {address, 0}), delay_(hello_delay) {
+               std::chrono::milliseconds hello_delay = {},
+               bool forget = false)
+        : context_(ssl::context::tls_server),
+          acceptor_(io_, {address, 0}),
+          delay_(hello_delay),
+          forget_(forget) {
         certificate.serve_with(context_);
         acceptor_.listen();
         accept();
@@ -130,17 +136,22 @@ class tls_server {
             if (ec) {
                 return;
             }
-            auto& c = connections_.emplace_back(std::move(socket), context_);
+            const auto it = connections_.emplace(connections_.end(), std::move(socket), context_);
             ++accepted_;
-            c.timer.expires_after(delay_);
-            c.timer.async_wait([&c](boost::system::error_code) {
-                c.stream.async_handshake(
-                    ssl::stream_base::server, [&c](boost::system::error_code hec) {
-                        if (!hec) {
-                            asio::async_write(c.stream,
-                                              asio::buffer("hi", 2),
-                                              [](boost::system::error_code, std::size_t) {});
+            auto done = [this, it](boost::system::error_code, std::size_t = 0) {
+                if (forget_) {
+                    connections_.erase(it);
+                }
+            };
+            it->timer.expires_after(delay_);
+            it->timer.async_wait([it, done](boost::system::error_code) {
+                it->stream.async_handshake(
+                    ssl::stream_base::server, [it, done](boost::system::error_code hec) {
+                        if (hec) {
+                            done(hec);
+                            return;
                         }
+                        asio::async_write(it->stream, asio::buffer("hi", 2), done);
                     });
             });
             accept();
@@ -151,6 +162,7 @@ class tls_server {
     ssl::context context_;
     tcp::acceptor acceptor_;
     std::chrono::milliseconds delay_;
+    bool forget_;
     std::list<connection> connections_;  // stable addresses for the handlers
     std::atomic<int> accepted_{0};
     std::thread thread_;
