@@ -23,8 +23,8 @@ using stage_completion = detail::attempt_completion<detail::attempt_step::stage>
 /// A stage of every attempt of a dial, after its TCP connect: a TLS handshake, a proxy
 /// handshake, a protocol greeting. The attempt wins when its stage completes without error; a
 /// stage error ends only that attempt (the next one starts at once, RFC 8305 §5). One object
-/// serves all attempts of one dial, told apart by their id; its calls come under the dial's
-/// lock, so they never overlap.
+/// serves all attempts of one dial, told apart by their id (ids restart at 0 in every dial, so
+/// give each dial its own object); its calls come under the dial's lock, so they never overlap.
 class handshake_stage {
   public:
     virtual ~handshake_stage() = default;
