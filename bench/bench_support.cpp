@@ -225,6 +225,25 @@ void parse_quick_flag(int& argc, char** argv) {
     argv[argc] = nullptr;
 }
 
+void publish_comparison(benchmark::State& state,
+                        std::vector<double> plain_ns,
+                        std::vector<double> happy_ns) {
+    std::vector<double> pair_ratio;
+    for (std::size_t k = 0; k < happy_ns.size() && k < plain_ns.size(); ++k) {
+        pair_ratio.push_back(happy_ns[k] / plain_ns[k]);
+    }
+    std::vector<double> p = plain_ns;
+    std::vector<double> h = happy_ns;
+    const double plain_median = quantile(p, 0.5);
+    const double happy_median = quantile(h, 0.5);
+    state.counters["plain_median_ns"] = plain_median;
+    state.counters["happy_median_ns"] = happy_median;
+    state.counters["ratio_median"] = happy_median / plain_median;
+    state.counters["ratio_pairwise_median"] = quantile(pair_ratio, 0.5);
+    publish_distribution(state, "plain", std::move(plain_ns));
+    publish_distribution(state, "happy", std::move(happy_ns));
+}
+
 int run_benchmarks(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) {

@@ -77,6 +77,14 @@ void publish_distribution(benchmark::State& state,
                           const std::string& prefix,
                           std::vector<double> ns);
 
+/// Publishes the interleaved comparison of happy_dial against plain Asio: both medians
+/// (`plain_median_ns`, `happy_median_ns`), their ratio (`ratio_median`), the median of the
+/// per-pair ratios (`ratio_pairwise_median`: slow phases of the machine cancel out pair by
+/// pair) and both distributions.
+void publish_comparison(benchmark::State& state,
+                        std::vector<double> plain_ns,
+                        std::vector<double> happy_ns);
+
 /// Resident set size of this process in bytes (/proc/self/statm).
 std::size_t rss_bytes();
 

@@ -194,26 +194,12 @@ void healthy(benchmark::State& state, bool dual, bool remember, bool observe) {
     }
 
     const double dials = static_cast<double>(happy_ns.size());
-    std::vector<double> p = plain_ns;
-    std::vector<double> h = happy_ns;
-    const double plain_median = quantile(p, 0.5);
-    const double happy_median = quantile(h, 0.5);
-    state.counters["plain_median_ns"] = plain_median;
-    state.counters["happy_median_ns"] = happy_median;
-    state.counters["ratio_median"] = happy_median / plain_median;
-    // The ratio of per-pair times, so that slow phases of the machine cancel out pair by pair.
-    std::vector<double> pair_ratio;
-    for (std::size_t k = 0; k < happy_ns.size() && k < plain_ns.size(); ++k) {
-        pair_ratio.push_back(happy_ns[k] / plain_ns[k]);
-    }
-    state.counters["ratio_pairwise_median"] = quantile(pair_ratio, 0.5);
     state.counters["happy_connections_per_dial"] = static_cast<double>(happy_conns) / dials;
     state.counters["plain_connections_per_dial"] =
         static_cast<double>(plain_conns) / static_cast<double>(plain_ns.size());
     state.counters["happy_attempts_per_dial"] =
         static_cast<double>(attempts) / static_cast<double>(report_dials);
-    publish_distribution(state, "plain", std::move(plain_ns));
-    publish_distribution(state, "happy", std::move(happy_ns));
+    publish_comparison(state, std::move(plain_ns), std::move(happy_ns));
 }
 
 // ---- Heap allocations per dial, as the address count grows ---------------------------------

@@ -89,20 +89,7 @@ void healthy_tls(benchmark::State& state) {
             (happy ? happy_ns : plain_ns).push_back(ns);
         }
     }
-    std::vector<double> pair_ratio;
-    for (std::size_t k = 0; k < happy_ns.size() && k < plain_ns.size(); ++k) {
-        pair_ratio.push_back(happy_ns[k] / plain_ns[k]);
-    }
-    std::vector<double> p = plain_ns;
-    std::vector<double> h = happy_ns;
-    const double plain_median = quantile(p, 0.5);
-    const double happy_median = quantile(h, 0.5);
-    state.counters["plain_median_ns"] = plain_median;
-    state.counters["happy_median_ns"] = happy_median;
-    state.counters["ratio_median"] = happy_median / plain_median;
-    state.counters["ratio_pairwise_median"] = quantile(pair_ratio, 0.5);
-    publish_distribution(state, "plain", std::move(plain_ns));
-    publish_distribution(state, "happy", std::move(happy_ns));
+    publish_comparison(state, std::move(plain_ns), std::move(happy_ns));
 }
 
 }  // namespace
@@ -116,8 +103,5 @@ int main(int argc, char** argv) {
         b->MinTime(4.0);
     }
     b->Unit(benchmark::kMicrosecond);
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return run_benchmarks(argc, argv);
 }
