@@ -52,6 +52,18 @@ class category final : public boost::system::error_category {
                 return "invalid dial_history settings";
             case error::handshake_timed_out:
                 return "handshake of a connection attempt timed out";
+            case error::invalid_proxy:
+                return "invalid proxy configuration";
+            case error::proxy_protocol_error:
+                return "the proxy's reply broke its protocol";
+            case error::proxy_closed:
+                return "the proxy closed the connection during its handshake";
+            case error::proxy_reply_too_long:
+                return "the proxy's reply is too long";
+            case error::proxy_no_acceptable_auth:
+                return "the SOCKS5 proxy accepts none of the offered authentication methods";
+            case error::proxy_auth_rejected:
+                return "the SOCKS5 proxy rejected the username and password";
         }
         return "unknown happy_dial error";
     }

@@ -56,6 +56,19 @@ enum class error {
     /// One attempt's stage (a TLS handshake, ...) exceeded dial_options::handshake_timeout
     /// (reported per attempt).
     handshake_timed_out,
+    /// A proxy_config or proxy URL is unusable (unknown scheme, no port, a credential over 255
+    /// bytes), or a proxy was asked for without a host and numeric port to ask it for.
+    invalid_proxy,
+    /// The proxy's reply broke its protocol (a wrong version byte, a malformed status line).
+    proxy_protocol_error,
+    /// The proxy closed the connection before its reply was complete.
+    proxy_closed,
+    /// The proxy's reply exceeded proxy_config::max_reply_bytes.
+    proxy_reply_too_long,
+    /// The SOCKS5 proxy accepts none of the offered authentication methods (RFC 1928 §3 X'FF').
+    proxy_no_acceptable_auth,
+    /// The SOCKS5 proxy rejected the username and password (RFC 1929 §2 non-zero status).
+    proxy_auth_rejected,
 };
 
 /// The category of happy_dial::error; its name is "happy_dial".
