@@ -2,9 +2,11 @@
 
 #include <happy_dial/detail/dial_core.hpp>
 #include <happy_dial/detail/lookup_gate.hpp>
+#include <happy_dial/detail/system_lookup.hpp>
 #include <happy_dial/error.hpp>
 #include <happy_dial/history.hpp>
 #include <happy_dial/observer.hpp>
+#include <happy_dial/proxy.hpp>
 
 #include <boost/asio/post.hpp>
 
@@ -80,6 +82,12 @@ void dial_core::start(dial_request&& request) {
         running_guard running(this);
         const auto now = core::clock::now();
         started_at_ = now;
+        if (!config_error_ && options_.proxy) {
+            config_error_ = add_proxy_stage(request);
+        }
+        if (options_.handshake) {
+            stages_.push_back(options_.handshake);
+        }
         if (config_error_) {
             finish(config_error_, std::nullopt);
         } else if (!request.resolve) {
@@ -158,7 +166,7 @@ void dial_core::on_connect(self_ptr self, core::attempt_id id, boost::system::er
     {
         running_guard running(this);
         --outstanding_;
-        if (!done_ && !ec && options_.handshake) {
+        if (!done_ && !ec && !stages_.empty()) {
             start_stage(id);  // the attempt may win only once its stage succeeds
         } else if (!done_) {
             if (options_.observer) {
@@ -183,8 +191,29 @@ void dial_core::on_connect(self_ptr self, core::attempt_id id, boost::system::er
     leave(std::move(self), lock, true);
 }
 
+// A proxy: the dial races the proxy's addresses, and each attempt asks the proxy for the
+// dial's own host and port before it may win.
+boost::system::error_code dial_core::add_proxy_stage(dial_request& request) {
+    const auto& proxy = *options_.proxy;
+    if (!request.resolve || proxy.host.empty() || proxy.port.empty()) {
+        return error::invalid_proxy;  // the proxy needs a host and port to ask for
+    }
+    const auto origin = core::parse_target(request.host, request.service);
+    if (origin.error) {
+        return origin.error;
+    }
+    const auto port = service_port(origin.service);
+    if (!port) {
+        return error::invalid_service;
+    }
+    stages_.push_back(make_proxy_stage(proxy, origin.host, *port));
+    request.host = proxy.host;
+    request.service = proxy.port;
+    return {};
+}
+
 // TCP connected: tell the engine (it extends the next attempt's timer and applies the
-// handshake timeout from now on), then run the stage unless that ended the attempt.
+// handshake timeout from now on), then run the first stage unless that ended the attempt.
 void dial_core::start_stage(core::attempt_id id) {
     const auto now = core::clock::now();
     engine_.on_attempt_connected(now, id);
@@ -198,24 +227,41 @@ void dial_core::start_stage(core::attempt_id id) {
     if (done_ || engine_.trace().attempts[id].outcome != core::attempt_outcome::pending) {
         return;  // on_connect closes the socket
     }
-    if (staged_.size() <= id) {
-        staged_.resize(id + 1, false);
+    run_stage(id, 0);
+}
+
+// Runs stages_[index] on attempt `id`.
+void dial_core::run_stage(core::attempt_id id, std::size_t index) {
+    if (stage_of_.size() <= id) {
+        stage_of_.resize(id + 1, 0);
     }
-    staged_[id] = true;
+    stage_of_[id] = static_cast<std::uint8_t>(index + 1);
     ++outstanding_;
     try {
-        options_.handshake->start(id,
-                                  sockets_[id],
-                                  engine_.trace().attempts[id].target,
-                                  stage_completion(shared_from_this(), id));
+        stages_[index]->start(id,
+                              sockets_[id],
+                              engine_.trace().attempts[id].target,
+                              stage_completion(shared_from_this(), id));
     } catch (...) {
         // The stage did not start (its completion, never called, was destroyed): end the
         // attempt here, as a failed socket setup does.
         --outstanding_;
-        staged_[id] = false;
         engine_.on_attempt_result(core::clock::now(), id, error::setup_hook_threw);
         run_actions();
+        release_stages(id);
     }
+}
+
+// Attempt `id` did not win: every stage it started frees what it made for it (a loser's TLS
+// stream, its SSL state) now, and its socket closes.
+void dial_core::release_stages(core::attempt_id id) noexcept {
+    const auto ran = stage_of_[id];
+    stage_of_[id] = 0;
+    for (std::size_t i = 0; i < ran; ++i) {
+        stages_[i]->release(id);
+    }
+    boost::system::error_code ignored;
+    sockets_[id].close(ignored);
 }
 
 void dial_core::on_stage_done(self_ptr self, core::attempt_id id, boost::system::error_code ec) {
@@ -223,18 +269,25 @@ void dial_core::on_stage_done(self_ptr self, core::attempt_id id, boost::system:
     {
         running_guard running(this);
         --outstanding_;
-        if (!done_) {
-            if (options_.observer) {
-                touched_.push_back(id);
-            }
-            engine_.on_attempt_result(core::clock::now(), id, ec);
-            run_actions();
+        const std::size_t index = stage_of_[id] - 1u;
+        if (options_.report || options_.observer) {
+            stage_ends_.push_back(
+                stage_end{id, static_cast<std::uint8_t>(index), core::clock::now(), ec});
         }
-        if (!(winner_ && *winner_ == id)) {
-            staged_[id] = false;
-            options_.handshake->release(id);  // frees the loser's stream (its SSL state) now
-            boost::system::error_code ignored;
-            sockets_[id].close(ignored);
+        if (!done_ && !ec && index + 1 < stages_.size() &&
+            engine_.trace().attempts[id].outcome == core::attempt_outcome::pending) {
+            run_stage(id, index + 1);  // the next stage runs on what this one opened
+        } else {
+            if (!done_) {
+                if (options_.observer) {
+                    touched_.push_back(id);
+                }
+                engine_.on_attempt_result(core::clock::now(), id, ec);
+                run_actions();
+            }
+            if (!(winner_ && *winner_ == id)) {
+                release_stages(id);
+            }
         }
     }
     leave(std::move(self), lock, true);
@@ -387,7 +440,7 @@ void dial_core::execute(const core::cancel_attempt& a) {
         touched_.push_back(a.id);
     }
     if (in_stage(a.id)) {
-        options_.handshake->cancel(a.id);
+        stages_[stage_of_[a.id] - 1u]->cancel(a.id);
     } else {
         transport_->cancel_connect(sockets_[a.id]);
     }
@@ -531,6 +584,9 @@ dial_report dial_core::make_dial_report() const {
     for (std::size_t i = 0; i < locals_.size() && i < report.attempts.size(); ++i) {
         report.attempts[i].local = locals_[i];
     }
+    for (std::size_t i = 0; i < report.attempts.size() && !stage_ends_.empty(); ++i) {
+        add_stages(static_cast<core::attempt_id>(i), report.attempts[i]);
+    }
     report.non_preferred_family_won = fell_back();
     return report;
 }
@@ -645,7 +701,19 @@ attempt_report dial_core::attempt_report_of(core::attempt_id i) const {
     if (i < locals_.size()) {
         r.local = locals_[i];
     }
+    add_stages(i, r);
     return r;
+}
+
+// The stages attempt `id` finished, with when and how.
+void dial_core::add_stages(core::attempt_id id, attempt_report& r) const {
+    const auto started = engine_.trace().started;
+    for (const auto& e : stage_ends_) {
+        if (e.attempt == id) {
+            r.stages.push_back(
+                stage_report{std::string(stages_[e.stage]->name()), e.at - started, e.error});
+        }
+    }
 }
 
 }  // namespace happy_dial::detail

@@ -6,4 +6,8 @@ void handshake_stage::cancel(core::attempt_id) {}
 
 void handshake_stage::release(core::attempt_id) noexcept {}
 
+std::string_view handshake_stage::name() const noexcept {
+    return "custom";
+}
+
 }  // namespace happy_dial

@@ -3,6 +3,7 @@
 
 #include <happy_dial/core/engine_config.hpp>
 #include <happy_dial/core/types.hpp>
+#include <happy_dial/proxy.hpp>
 #include <happy_dial/resolver.hpp>
 
 #include <boost/asio/ip/resolver_base.hpp>
@@ -43,17 +44,24 @@ struct dial_options {
     /// error::attempt_timed_out) and moves on at once. Empty = the operating system's connect
     /// timeout.
     std::optional<std::chrono::milliseconds> attempt_timeout;
-    /// With a `handshake`: gives up on one attempt whose stage has not finished this long after its
-    /// TCP connect (its error: error::handshake_timed_out) and moves on at once. Empty = none.
+    /// With a `handshake` or `proxy`: gives up on one attempt whose stages have not finished
+    /// this long after its TCP connect (its error: error::handshake_timed_out) and moves on at
+    /// once. Empty = none.
     std::optional<std::chrono::milliseconds> handshake_timeout;
-    /// With a `handshake`: when an attempt's TCP connect completes, the next attempt starts no
-    /// earlier than this long after it (the Happy Eyeballs v3 draft's timer extension). Empty =
-    /// the Connection Attempt Delay restarts at the connect; 0 = no extension. At most 2 s.
+    /// With a `handshake` or `proxy`: when an attempt's TCP connect completes, the next attempt
+    /// starts no earlier than this long after it (the Happy Eyeballs v3 draft's timer
+    /// extension). Empty = the Connection Attempt Delay restarts at the connect; 0 = no
+    /// extension. At most 2 s.
     std::optional<std::chrono::milliseconds> handshake_grace;
     /// What runs on each attempt after its TCP connect and before it may win
     /// (happy_dial/handshake.hpp; async_dial_tls() in happy_dial/tls.hpp sets a TLS handshake).
     /// Null (the default) = an attempt wins when TCP connects.
     std::shared_ptr<handshake_stage> handshake;
+    /// Dial through this proxy (happy_dial/proxy.hpp): race the proxy's addresses, and on each
+    /// attempt ask the proxy for the dial's host and service before `handshake` runs (TLS to
+    /// the origin). The dial needs a host and service then (error::invalid_proxy for
+    /// endpoints). Empty (the default) = connect directly.
+    std::optional<proxy_config> proxy;
     /// At most this many attempts in flight at once. 0 = no cap.
     std::size_t max_concurrent_attempts = 0;
     /// Called with each attempt's socket after it is opened and before it connects: bind a

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace happy_dial {
@@ -20,6 +21,13 @@ using core::address_family;
 using core::attempt_outcome;
 using core::delay_source;
 using core::endpoint_fate;
+
+/// One stage an attempt finished after its TCP connect (a proxy handshake, TLS).
+struct stage_report {
+    std::string name;                     ///< handshake_stage::name(): "socks5", "tls", ...
+    std::chrono::nanoseconds finished{};  ///< when it ended, from the start of the dial
+    boost::system::error_code error;      ///< empty: it succeeded; operation_aborted: cancelled
+};
 
 /// One connection attempt. Times are offsets from the start of the dial.
 struct attempt_report {
@@ -39,6 +47,9 @@ struct attempt_report {
     /// stage began. An attempt that ended with this set and an error failed in its stage (the
     /// error says how: a TLS alert, error::handshake_timed_out, ...); without it, in TCP.
     std::optional<std::chrono::nanoseconds> tcp_connected{};
+    /// The stages that ended, in order (a proxy's handshake, then TLS): which one failed and
+    /// with what. Filled for dial_report and the observer's attempt_ended.
+    std::vector<stage_report> stages{};
 };
 
 /// One endpoint of an answer and what became of it.

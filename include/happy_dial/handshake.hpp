@@ -10,6 +10,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <memory>
+#include <string_view>
 
 namespace happy_dial {
 
@@ -48,6 +49,10 @@ class handshake_stage {
     /// free what start() made for it. Called once, after its completion ran. The default does
     /// nothing.
     virtual void release(core::attempt_id id) noexcept;
+
+    /// The stage's name in dial_report (attempt_report::stages) and the CLI's report: "tls",
+    /// "socks5", "http_connect". The default is "custom".
+    virtual std::string_view name() const noexcept;
 };
 
 }  // namespace happy_dial

@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -136,8 +137,14 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
         }
     }
     void observe_end(const dial_report& report);
+    boost::system::error_code add_proxy_stage(dial_request& request);
     void start_stage(core::attempt_id id);
-    bool in_stage(core::attempt_id id) const noexcept { return id < staged_.size() && staged_[id]; }
+    void run_stage(core::attempt_id id, std::size_t index);
+    void release_stages(core::attempt_id id) noexcept;
+    bool in_stage(core::attempt_id id) const noexcept {
+        return id < stage_of_.size() && stage_of_[id] != 0;
+    }
+    void add_stages(core::attempt_id id, attempt_report& r) const;
     void note_local_endpoint(core::attempt_id id, const boost::asio::ip::tcp::socket& socket);
     void consult_history(core::time_point now, const dial_request& request);
     void probe_sources(std::span<const boost::asio::ip::tcp::endpoint> endpoints);
@@ -170,7 +177,19 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     core::time_point finished_at_{};
     dial_result result_;
     std::optional<core::attempt_id> winner_;
-    core::small_vector<bool, 2> staged_;  // by attempt id: its handshake stage was started
+    // What runs after each attempt's TCP connect, in order: the proxy's handshake
+    // (options_.proxy), then options_.handshake.
+    core::small_vector<std::shared_ptr<handshake_stage>, 2> stages_;
+    // By attempt id: 1 + the index in stages_ of its running stage, 0 = none.
+    core::small_vector<std::uint8_t, 2> stage_of_;
+    // With a report or an observer: each stage's end, in the order they came.
+    struct stage_end {
+        core::attempt_id attempt;
+        std::uint8_t stage;
+        core::time_point at;
+        boost::system::error_code error;
+    };
+    std::vector<stage_end> stage_ends_;
     std::optional<core::attempt_id> just_settled_;  // started in this step, outcome queued
     struct deferred_timer {
         core::time_point at;
