@@ -49,53 +49,55 @@ class silent_peer {
     int fd_ = -1;
 };
 
-// The composed operation behind async_connect(basic_stream&, ...): the dial and a watch on the
-// stream's timer run as a parallel group; the first to finish cancels the other.
-template <class Executor, class RatePolicy>
+// The Beast stream whose timer bounds the dial: the stream itself, or the basic_stream under a
+// beast::ssl_stream.
+template <class Stream>
+auto& timed_layer(Stream& stream) {
+    if constexpr (requires { stream.socket(); }) {
+        return stream;
+    } else {
+        return stream.next_layer();
+    }
+}
+
+// The composed operation behind async_connect(basic_stream&, ...) and async_connect(ssl_stream&,
+// ...): the dial (made by `make_dial`, a deferred operation with signature
+// void(error_code, Result)) and a watch on the stream's timer run as a parallel group; the first
+// to finish cancels the other. The winner, a socket or a TLS stream, moves into the stream.
+template <class Stream, class Result, class MakeDial>
 class beast_connect_op {
   public:
-    using stream_type = boost::beast::basic_stream<boost::asio::ip::tcp, Executor, RatePolicy>;
-    using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
-
-    beast_connect_op(stream_type& stream, dial_request request, const dial_options& options)
-        : stream_(&stream),
-          request_(std::move(request)),
-          options_(options),
-          byte_(std::make_unique<char>()) {}
+    beast_connect_op(Stream& stream, MakeDial make_dial)
+        : stream_(&stream), make_dial_(std::move(make_dial)), byte_(std::make_unique<char>()) {}
 
     template <class Self>
     void operator()(Self& self) {
+        auto& timed = timed_layer(*stream_);
         boost::system::error_code ec;
-        stream_->socket().close(ec);
+        timed.socket().close(ec);
         const int watched = peer_.open();
         if (watched < 0) {
             ec.assign(errno, boost::asio::error::get_system_category());
         } else {
-            stream_->socket().assign(boost::asio::ip::tcp::v4(), watched, ec);
+            timed.socket().assign(boost::asio::ip::tcp::v4(), watched, ec);
             if (ec) {
                 ::close(watched);
             }
         }
         if (ec) {
             // Not inside the initiating function: complete through the stream's executor.
-            boost::asio::post(stream_->get_executor(),
+            boost::asio::post(timed.get_executor(),
                               boost::asio::append(std::move(self),
                                                   std::array<std::size_t, 2>{},
                                                   ec,
                                                   std::size_t{0},
                                                   ec,
-                                                  socket_type(stream_->get_executor())));
+                                                  make_dial_.empty_result()));
             return;
         }
         auto watch =
-            stream_->async_read_some(boost::asio::buffer(byte_.get(), 1), boost::asio::deferred);
-        auto dial = boost::asio::async_initiate<const boost::asio::deferred_t&,
-                                                basic_dial_signature<Executor>>(
-            initiate_dial<Executor>(stream_->get_executor()),
-            boost::asio::deferred,
-            std::move(request_),
-            options_);
-        boost::asio::experimental::make_parallel_group(std::move(watch), std::move(dial))
+            timed.async_read_some(boost::asio::buffer(byte_.get(), 1), boost::asio::deferred);
+        boost::asio::experimental::make_parallel_group(std::move(watch), make_dial_())
             .async_wait(boost::asio::experimental::wait_for_one(), std::move(self));
     }
 
@@ -105,9 +107,10 @@ class beast_connect_op {
                     boost::system::error_code watch_ec,
                     std::size_t,
                     boost::system::error_code dial_ec,
-                    socket_type socket) {
+                    Result result) {
+        auto& timed = timed_layer(*stream_);
         boost::system::error_code ignored;
-        stream_->socket().close(ignored);  // the watched end (Beast closed it on a timeout)
+        timed.socket().close(ignored);  // the watched end (Beast closed it on a timeout)
         if (order[0] == 0 && watch_ec == boost::beast::error::timeout) {
             self.complete(boost::beast::error::timeout, {});
             return;
@@ -116,17 +119,37 @@ class beast_connect_op {
             self.complete(dial_ec, {});
             return;
         }
-        stream_->socket() = std::move(socket);
-        const auto peer = stream_->socket().remote_endpoint(ignored);
+        if constexpr (std::is_same_v<Result, std::decay_t<decltype(timed.socket())>>) {
+            timed.socket() = std::move(result);
+        } else {
+            *stream_ = std::move(result);  // a new TLS stream: its timer has no expiry
+        }
+        const auto peer = timed_layer(*stream_).socket().remote_endpoint(ignored);
         self.complete({}, peer);
     }
 
   private:
-    stream_type* stream_;
-    dial_request request_;
-    dial_options options_;
+    Stream* stream_;
+    MakeDial make_dial_;
     std::unique_ptr<char> byte_;  // the watch's buffer, at a stable address
     silent_peer peer_;
+};
+
+// Makes the plain dial of async_connect(basic_stream&, ...).
+template <class Executor>
+struct make_plain_dial {
+    Executor executor;
+    dial_request request;
+    dial_options options;
+
+    auto operator()() {
+        return boost::asio::async_initiate<const boost::asio::deferred_t&,
+                                           basic_dial_signature<Executor>>(
+            initiate_dial<Executor>(executor), boost::asio::deferred, std::move(request), options);
+    }
+    auto empty_result() const {
+        return boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>(executor);
+    }
 };
 
 }  // namespace detail
@@ -159,9 +182,11 @@ auto async_connect(boost::beast::basic_stream<boost::asio::ip::tcp, Executor, Ra
                    std::string_view service,
                    const dial_options& options,
                    CompletionToken&& token = boost::asio::default_completion_token_t<Executor>()) {
+    using stream_type = boost::beast::basic_stream<boost::asio::ip::tcp, Executor, RatePolicy>;
+    using make_dial = detail::make_plain_dial<Executor>;
     return boost::asio::async_compose<CompletionToken, connect_signature>(
-        detail::beast_connect_op<Executor, RatePolicy>(
-            stream, detail::host_request(host, service), options),
+        detail::beast_connect_op<stream_type, typename stream_type::socket_type, make_dial>(
+            stream, make_dial{stream.get_executor(), detail::host_request(host, service), options}),
         token,
         stream);
 }

@@ -28,13 +28,30 @@ using tls_stream = basic_tls_stream<>;
 template <class Executor>
 using basic_tls_dial_signature = void(boost::system::error_code, basic_tls_stream<Executor>);
 
+namespace detail {
+
+/// The socket under a TLS stream: asio::ssl::stream's next layer, or the socket of a Beast
+/// stream (beast::ssl_stream<beast::basic_stream<...>>).
+template <class Stream>
+auto& lowest_socket(Stream& stream) {
+    auto& next = stream.next_layer();
+    if constexpr (requires { next.socket(); }) {
+        return next.socket();
+    } else {
+        return next;
+    }
+}
+
+}  // namespace detail
+
 /// The TLS client handshake as every attempt's stage (dial_options::handshake). Each attempt's
-/// connected socket moves into a stream of its own; a loser's stream (and its SSL state) is
-/// freed as soon as its attempt is over, the winner's is taken with take().
-template <class Executor = boost::asio::any_io_executor>
+/// connected socket moves into a stream of its own (`Stream`: asio::ssl::stream over a socket
+/// on `Executor`, or Beast's ssl_stream over a basic_stream); a loser's stream (and its SSL
+/// state) is freed as soon as its attempt is over, the winner's is taken with take().
+template <class Executor = boost::asio::any_io_executor, class Stream = basic_tls_stream<Executor>>
 class tls_handshake final : public handshake_stage {
   public:
-    using stream_type = basic_tls_stream<Executor>;  ///< one per attempt
+    using stream_type = Stream;  ///< one per attempt
 
     /// `server_name`: sent as SNI and checked against the certificate (RFC 6125 host name
     /// verification, added to whatever the context verifies); empty = neither. Peer
@@ -56,7 +73,7 @@ class tls_handshake final : public handshake_stage {
             stream = std::make_unique<stream_type>(std::move(socket), *context_);
         } else {
             stream = std::make_unique<stream_type>(executor_, *context_);
-            if (auto ec = detail::adopt(stream->next_layer(), std::move(socket))) {
+            if (auto ec = detail::adopt(detail::lowest_socket(*stream), std::move(socket))) {
                 boost::asio::post(executor_, [done = std::move(done), ec]() mutable { done(ec); });
                 return;
             }
@@ -76,7 +93,7 @@ class tls_handshake final : public handshake_stage {
     void cancel(core::attempt_id id) override {
         if (id < streams_.size() && streams_[id]) {
             boost::system::error_code ignored;
-            streams_[id]->next_layer().close(ignored);  // aborts the handshake
+            detail::lowest_socket(*streams_[id]).close(ignored);  // aborts the handshake
         }
     }
 
@@ -85,6 +102,8 @@ class tls_handshake final : public handshake_stage {
             streams_[id].reset();
         }
     }
+
+    std::string_view name() const noexcept override { return "tls"; }
 
     /// The winner's stream, moved out.
     stream_type take(core::attempt_id id) { return std::move(*streams_[id]); }
@@ -102,9 +121,9 @@ class tls_handshake final : public handshake_stage {
 namespace detail {
 
 /// Completes async_dial_tls with the winner's stream, or an empty one on failure.
-template <class Executor>
+template <class Executor, class Stream = basic_tls_stream<Executor>>
 struct return_tls_stream {
-    std::shared_ptr<tls_handshake<Executor>> stage;
+    std::shared_ptr<tls_handshake<Executor, Stream>> stage;
 
     template <class Handler>
     void operator()(Handler&& handler, dial_result&& result) {
@@ -143,8 +162,8 @@ struct fill_tls_stream {
     }
 };
 
-/// Initiation of async_dial_tls.
-template <class Executor>
+/// Initiation of async_dial_tls (of a dial that hands back a `Stream`).
+template <class Executor, class Stream = basic_tls_stream<Executor>>
 class initiate_dial_tls {
   public:
     using executor_type = Executor;  ///< where the stream lives
@@ -158,12 +177,12 @@ class initiate_dial_tls {
                     dial_request request,
                     dial_options options,
                     std::string server_name) const {
-        auto stage =
-            std::make_shared<tls_handshake<Executor>>(executor_, *context_, std::move(server_name));
+        auto stage = std::make_shared<tls_handshake<Executor, Stream>>(
+            executor_, *context_, std::move(server_name));
         options.handshake = stage;
         launch_dial(std::forward<Handler>(handler),
                     boost::asio::any_io_executor(executor_),
-                    return_tls_stream<Executor>{std::move(stage)},
+                    return_tls_stream<Executor, Stream>{std::move(stage)},
                     std::move(request),
                     options);
     }

@@ -3,6 +3,8 @@
 #include "op/loopback.hpp"
 #include "support/process.hpp"
 
+#include <happy_dial/testing/proxy_server.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl.hpp>
@@ -110,13 +112,23 @@ TEST_CASE("examples: the Beast HTTP client gets a page through happy_dial", "[ex
 }
 
 #ifdef EXAMPLE_TLS
-TEST_CASE("examples: the TLS client verifies the server and talks over it", "[examples]") {
-    namespace ssl = asio::ssl;
+namespace {
+
+namespace ssl = asio::ssl;
+
+// The examples' TLS server context, with the committed test-only certificate (127.0.0.1).
+ssl::context server_tls() {
     ssl::context tls(ssl::context::tls_server);
     tls.use_certificate_chain_file(TEST_CERT);
     tls.use_private_key_file(TEST_KEY, ssl::context::pem);
-    local_server server(1, [&tls](tcp::socket& s) {
-        ssl::stream<tcp::socket&> stream(s, tls);
+    return tls;
+}
+
+// Answers one line with "hi over TLS" after the handshake.
+struct line_over_tls {
+    ssl::context* tls;
+    void operator()(tcp::socket& s) const {
+        ssl::stream<tcp::socket&> stream(s, *tls);
         boost::system::error_code ec;
         stream.handshake(ssl::stream_base::server, ec);
         if (ec) {
@@ -126,10 +138,72 @@ TEST_CASE("examples: the TLS client verifies the server and talks over it", "[ex
         asio::read_until(stream, line, '\n', ec);
         asio::write(stream, asio::buffer(std::string("hi over TLS\n")), ec);
         stream.shutdown(ec);
-    });
+    }
+};
+
+// A test-kit SOCKS5 proxy on 127.0.0.1, run on a thread of its own while it lives.
+class proxy_on_thread {
+  public:
+    proxy_on_thread()
+        : proxy_(ctx_.get_executor(), {loopback_v4, 0}), thread_([this] { ctx_.run(); }) {}
+    ~proxy_on_thread() {
+        ctx_.stop();
+        thread_.join();
+    }
+    std::string url() const {
+        return "socks5h://127.0.0.1:" + std::to_string(proxy_.endpoint().port());
+    }
+    std::size_t connects() const { return proxy_.connects(); }
+
+  private:
+    asio::io_context ctx_;
+    happy_dial::testing::proxy_server proxy_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("examples: the TLS client verifies the server and talks over it", "[examples]") {
+    auto tls = server_tls();
+    local_server server(1, line_over_tls{&tls});
     auto r = run(std::string(EXAMPLE_TLS) + " 127.0.0.1 " + server.port() + " " + TEST_CERT);
     CHECK(r.status == 0);
     CHECK(r.out.find("says: hi over TLS") != std::string::npos);
+}
+
+TEST_CASE("examples: the TLS client reaches the server through a SOCKS5 proxy", "[examples]") {
+    auto tls = server_tls();
+    local_server server(1, line_over_tls{&tls});
+    proxy_on_thread proxy;
+    auto r = run(std::string(EXAMPLE_TLS) + " 127.0.0.1 " + server.port() + " " + TEST_CERT + " " +
+                 proxy.url());
+    CHECK(r.status == 0);
+    CHECK(r.out.find("says: hi over TLS") != std::string::npos);
+    CHECK(proxy.connects() == 1);
+}
+
+TEST_CASE("examples: the Beast HTTPS client gets a page through a proxy", "[examples]") {
+    auto tls = server_tls();
+    local_server server(1, [&tls](tcp::socket& s) {
+        ssl::stream<tcp::socket&> stream(s, tls);
+        boost::system::error_code ec;
+        stream.handshake(ssl::stream_base::server, ec);
+        if (ec) {
+            return;
+        }
+        asio::streambuf request;
+        asio::read_until(stream, request, "\r\n\r\n", ec);
+        const std::string reply =
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+        asio::write(stream, asio::buffer(reply), ec);
+        stream.shutdown(ec);
+    });
+    proxy_on_thread proxy;
+    auto r = run(std::string(EXAMPLE_BEAST_HTTPS) + " 127.0.0.1 " + server.port() + " / " +
+                 TEST_CERT + " " + proxy.url());
+    CHECK(r.status == 0);
+    CHECK(r.out == "200 hello\n");
+    CHECK(proxy.connects() == 1);
 }
 #endif
 

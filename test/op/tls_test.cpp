@@ -3,7 +3,10 @@
 #include "op/loopback.hpp"
 #include "op/tls_server.hpp"
 
+#include <happy_dial/beast_tls.hpp>
 #include <happy_dial/happy_dial.hpp>
+#include <happy_dial/proxy.hpp>
+#include <happy_dial/testing/proxy_server.hpp>
 #include <happy_dial/tls.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,14 +15,17 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
 #include <optional>
+#include <thread>
 #include <vector>
 
 using namespace happy_dial;
 using namespace happy_dial::test;
 using namespace std::chrono_literals;
+namespace beast = boost::beast;
 using clock_type = std::chrono::steady_clock;
 
 namespace {
@@ -242,4 +248,85 @@ TEST_CASE("tls: every completion token, and a caller's stream filled by async_co
     ctx.run();
     CHECK(connected_to == v4.endpoint());
     CHECK(greeting(mine) == "hi");
+}
+
+TEST_CASE("tls: through a SOCKS5 proxy, TLS to the origin with the origin's name", "[op][tls]") {
+    tls_server origin(loopback_v4, trusted_certificate());
+    asio::io_context ctx;
+    testing::proxy_server proxy(ctx.get_executor(), {loopback_v4, 0});
+    auto client = trusting_client();
+    dial_report report;
+    dial_options options;
+    options.report = &report;
+    options.proxy.emplace();
+    options.proxy->host = "127.0.0.1";
+    options.proxy->port = std::to_string(proxy.endpoint().port());
+    std::optional<tls_stream> stream;
+    // "localhost" is sent to the proxy (socks5h) and used for SNI and verification; nothing
+    // resolves it here.
+    async_dial_tls(ctx,
+                   client,
+                   "localhost",
+                   std::to_string(origin.endpoint().port()),
+                   options,
+                   [&](boost::system::error_code ec, tls_stream s) {
+                       CHECK_FALSE(ec);
+                       stream.emplace(std::move(s));
+                       ctx.stop();  // the proxy always has an accept pending
+                   });
+    ctx.run_for(5s);
+    REQUIRE(stream);
+    CHECK(stream->next_layer().remote_endpoint() == proxy.endpoint());
+    CHECK(proxy.last_target() == "localhost:" + std::to_string(origin.endpoint().port()));
+    REQUIRE(report.attempts.size() == 1);
+    REQUIRE(report.attempts[0].stages.size() == 2);
+    CHECK(report.attempts[0].stages[0].name == "socks5");
+    CHECK(report.attempts[0].stages[1].name == "tls");
+    CHECK(report.attempts[0].stages[0].finished <= report.attempts[0].stages[1].finished);
+    ctx.restart();
+    std::string greeted;
+    std::thread reader([&] {
+        greeted = greeting(*stream);
+        ctx.stop();
+    });
+    ctx.run_for(5s);  // the proxy relays
+    reader.join();
+    CHECK(greeted == "hi");
+}
+
+TEST_CASE("tls: a Beast ssl_stream filled with the TLS race, and its expiry honoured",
+          "[op][tls][beast]") {
+    asio::io_context ctx;
+    auto client = trusting_client();
+    SECTION("connects") {
+        tls_server v4(loopback_v4, trusted_certificate());
+        beast::ssl_stream<beast::tcp_stream> stream(ctx, client);
+        beast::get_lowest_layer(stream).expires_after(5s);
+        boost::system::error_code result = asio::error::would_block;
+        async_connect(stream,
+                      client,
+                      "127.0.0.1",
+                      std::to_string(v4.endpoint().port()),
+                      [&](boost::system::error_code ec, tcp::endpoint) { result = ec; });
+        ctx.run();
+        REQUIRE_FALSE(result);
+        CHECK(greeting(stream) == "hi");
+    }
+    SECTION("a server that never speaks TLS: beast::error::timeout at the expiry") {
+        accepting_listener dead(loopback_v4);
+        beast::ssl_stream<beast::tcp_stream> stream(ctx, client);
+        beast::get_lowest_layer(stream).expires_after(300ms);
+        boost::system::error_code result;
+        const auto start = clock_type::now();
+        async_connect(stream,
+                      client,
+                      "127.0.0.1",
+                      std::to_string(dead.endpoint().port()),
+                      [&](boost::system::error_code ec, tcp::endpoint) { result = ec; });
+        ctx.run();
+        const auto elapsed = clock_type::now() - start;
+        CHECK(result == beast::error::timeout);
+        CHECK(elapsed >= 290ms);
+        CHECK(elapsed < 600ms);
+    }
 }
