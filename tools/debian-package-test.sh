@@ -154,7 +154,7 @@ echo "happy-dial Depends: $cli_depends"
 for dep in libboost1.81-dev libc-ares-dev; do
   [[ ", $dev_depends" == *", $dep"* ]] || fail "libhappy-dial-dev does not depend on $dep"
 done
-for dep in libc6 libstdc++6 libc-ares2; do  # ${shlibs:Depends} of the CLI
+for dep in libc6 libstdc++6 libc-ares2 libssl3; do  # ${shlibs:Depends} of the CLI (--tls: OpenSSL)
   [[ ", $cli_depends" == *", $dep"* ]] || fail "happy-dial does not depend on $dep"
 done
 dpkg-deb -I "$dev_deb" >"$work/libhappy-dial-dev.info"

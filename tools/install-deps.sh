@@ -14,7 +14,7 @@ packages=(
   nftables             # per-address black hole / refuse / counters in namespaces
   iptables             # ip(6)tables NFQUEUE for the scenario suite's SYN queue (per-address latency)
   libc-ares-dev        # 1.18: the c-ares resolver backend (docs/resolvers.md)
-  libssl-dev           # the asio::ssl TLS example
+  libssl-dev           # TLS racing (happy_dial/tls.hpp), the CLI's --tls, the TLS example
   doxygen              # the API reference (cmake --build build --target docs)
   clang                # clang 14 for the libFuzzer targets in fuzz/ (tools/ci-hardening.sh)
   libclang-rt-14-dev   # libFuzzer and the sanitizer runtimes for clang

@@ -1,5 +1,6 @@
 // happy-dial: option parsing, exit codes, timeline and JSON rendering, and the real binary
-// against local listeners (an accepting one, a refusing one and a black hole).
+// against local listeners (an accepting one, a refusing one and a black hole) and loopback
+// proxies (happy_dial::testing::proxy_server).
 #include "address_list.hpp"
 #include "catch.hpp"
 #include "cli/json_check.hpp"
@@ -12,14 +13,19 @@
 #include "timeline.hpp"
 
 #include <happy_dial/error.hpp>
+#include <happy_dial/proxy.hpp>
+#include <happy_dial/testing/proxy_server.hpp>
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 using namespace happy_dial;
 using namespace happy_dial::cli;
@@ -879,4 +885,304 @@ TEST_CASE("cli binary: a refused IPv6 address and an IPv4 winner show the fallba
     const auto preferred = checked_documents(p.out);
     REQUIRE(preferred.size() == 1);
     CHECK_FALSE(preferred[0].find("non_preferred_family_won")->boolean);
+}
+
+namespace {
+
+// A happy_dial::testing::proxy_server on 127.0.0.1 with an io_context thread of its own: the
+// binary under test talks to it while the test thread waits for the binary.
+class proxy_thread {
+  public:
+    explicit proxy_thread(happy_dial::testing::proxy_server_options options = {})
+        : server_(std::make_unique<happy_dial::testing::proxy_server>(
+              ctx_.get_executor(), tcp::endpoint(loopback_v4, 0), std::move(options))),
+          endpoint_(server_->endpoint()),
+          thread_([this] { ctx_.run(); }) {}
+    // The server is destroyed while its io_context does not run, as proxy_server allows.
+    ~proxy_thread() {
+        work_.reset();
+        ctx_.stop();
+        thread_.join();
+        server_.reset();
+    }
+    proxy_thread(const proxy_thread&) = delete;
+    proxy_thread& operator=(const proxy_thread&) = delete;
+
+    std::string port() const { return std::to_string(endpoint_.port()); }
+    happy_dial::testing::proxy_server& server() {
+        return *server_;
+    }  // counters only, from this thread
+
+  private:
+    asio::io_context ctx_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(ctx_);
+    std::unique_ptr<happy_dial::testing::proxy_server> server_;
+    tcp::endpoint endpoint_;  // read before the thread starts
+    std::thread thread_;
+};
+
+// The stages of the one attempt of a dial document, with its tcp_connected_ms checked present.
+const json_value& only_attempt(const json_value& doc) {
+    const auto& attempts = doc.find("attempts")->items;
+    REQUIRE(attempts.size() == 1);
+    REQUIRE(attempts[0].find("stages"));
+    REQUIRE(attempts[0].find("tcp_connected_ms"));
+    return attempts[0];
+}
+
+}  // namespace
+
+TEST_CASE("cli: --proxy and --socks5 parse proxy URLs and --tls takes --sni and --insecure",
+          "[cli][proxy]") {
+    auto socks = parse({"--socks5", "127.0.0.1:1080", "example.test", "443"});
+    REQUIRE(socks);
+    REQUIRE(socks->options.proxy);
+    CHECK(socks->options.proxy->protocol == proxy_protocol::socks5);
+    CHECK(socks->options.proxy->remote_dns);
+    CHECK(socks->options.proxy->host == "127.0.0.1");
+    CHECK(socks->options.proxy->port == "1080");
+    CHECK(proxy_text(*socks) == "socks5h://127.0.0.1:1080");
+    auto http = parse({"--proxy", "http://user:p%40ss@[::1]:3128", "example.test", "443"});
+    REQUIRE(http);
+    REQUIRE(http->options.proxy);
+    CHECK(http->options.proxy->protocol == proxy_protocol::http_connect);
+    CHECK(http->options.proxy->username == "user");
+    CHECK(http->options.proxy->password == "p@ss");
+    CHECK(proxy_text(*http) == "http://[::1]:3128");  // no credentials in messages
+    auto local = parse({"--proxy", "socks5://proxy.test:1080", "example.test", "443"});
+    REQUIRE(local);
+    CHECK_FALSE(local->options.proxy->remote_dns);
+    CHECK_FALSE(parse({"h", "1"})->options.proxy);
+
+    auto tls = parse({"--tls", "example.test", "443"});
+    REQUIRE(tls);
+    CHECK(tls->tls);
+    CHECK_FALSE(tls->insecure);
+    CHECK(tls_server_name(*tls) == "example.test");
+    auto sni = parse({"--tls", "--sni", "other.test", "--insecure", "example.test", "443"});
+    REQUIRE(sni);
+    CHECK(sni->insecure);
+    CHECK(tls_server_name(*sni) == "other.test");
+    // With --addresses, HOST (a label) or --sni names the peer.
+    auto listed = parse({"--tls", "--addresses", "127.0.0.1", "db.test", "5432"});
+    REQUIRE(listed);
+    CHECK(tls_server_name(*listed) == "db.test");
+    CHECK(parse({"--tls", "--sni", "db.test", "--addresses", "127.0.0.1:5432"}));
+    CHECK(parse({"--tls", "--insecure", "--addresses", "127.0.0.1:5432"}));
+}
+
+TEST_CASE("cli: bad --proxy --socks5 --sni and --insecure uses are usage errors", "[cli][proxy]") {
+    std::string error;
+    const std::pair<std::vector<std::string>, std::string> cases[] = {
+        {{"--proxy", "ftp://x:1", "h", "1"},
+         "--proxy: 'ftp://x:1' is not a proxy URL (give socks5://, socks5h:// or http://, "
+         "optionally USER:PASSWORD@, then HOST:PORT, e.g. socks5h://127.0.0.1:1080)"},
+        {{"--proxy", "socks5h://127.0.0.1", "h", "1"},
+         "--proxy: 'socks5h://127.0.0.1' is not a proxy URL (give socks5://, socks5h:// or "
+         "http://, optionally USER:PASSWORD@, then HOST:PORT, e.g. socks5h://127.0.0.1:1080)"},
+        {{"--socks5", "127.0.0.1", "h", "1"},
+         "--socks5 takes HOST:PORT (an IPv6 address as [ADDR]:PORT), not '127.0.0.1'"},
+        {{"--socks5", "::1:1080", "h", "1"},
+         "--socks5 takes HOST:PORT (an IPv6 address as [ADDR]:PORT), not '::1:1080'"},
+        {{"--proxy", "http://127.0.0.1:3128", "--socks5", "127.0.0.1:1080", "h", "1"},
+         "--proxy and --socks5 are exclusive: pick one"},
+        {{"--proxy", "http://127.0.0.1:3128", "--addresses", "127.0.0.1:80"},
+         "--proxy and --addresses are exclusive: the proxy needs HOST and PORT to ask for"},
+        {{"--socks5", "127.0.0.1:1080", "--addresses", "127.0.0.1", "h", "80"},
+         "--socks5 and --addresses are exclusive: the proxy needs HOST and PORT to ask for"},
+        {{"--sni", "x", "h", "1"}, "--sni applies to TLS only: add --tls"},
+        {{"--insecure", "h", "1"}, "--insecure applies to TLS only: add --tls"},
+        {{"--tls", "--sni", "", "h", "1"}, "--sni takes a name, not ''"},
+        {{"--tls", "--addresses", "127.0.0.1:443"},
+         "--tls with --addresses needs HOST or --sni: the name to verify the certificate "
+         "against (or --insecure)"},
+        {{"--proxy"}, "--proxy needs a value"},
+    };
+    for (const auto& [args, message] : cases) {
+        CHECK_FALSE(parse_command_line(args, error));
+        CHECK(error == message);
+    }
+    // A proxy the library itself rejects is a usage error too.
+    CHECK(exit_code_for(happy_dial::error::invalid_proxy, 0) == usage_error);
+}
+
+TEST_CASE("cli: stages show in the timeline and in json", "[cli][proxy]") {
+    namespace ae = boost::asio::error;
+    dial_report report;
+    const tcp::endpoint proxy(boost::asio::ip::make_address("192.0.2.1"), 1080);
+    report.attempts.push_back({proxy, 0ms, 12ms, attempt_outcome::failed, {}});
+    report.attempts.push_back({proxy, 12ms, 30ms, attempt_outcome::won, {}});
+    report.attempts.push_back({proxy, 13ms, 30ms, attempt_outcome::cancelled, {}});
+    auto& failed = report.attempts[0];
+    failed.error = make_http_proxy_error(403);
+    failed.tcp_connected = 2ms;
+    failed.stages = {{"http_connect", 12ms, make_http_proxy_error(403)}};
+    report.attempts[1].tcp_connected = 14ms;
+    report.attempts[1].stages = {{"socks5", 20ms, {}}, {"tls", 30ms, {}}};
+    report.attempts[2].tcp_connected = 15ms;
+    report.attempts[2].stages = {{"tls", 30ms, ae::operation_aborted}};
+    report.winner = 1;
+    report.elapsed = 30ms;
+
+    CHECK(describe_stage(report.attempts[1].stages[0]) == "socks5 done");
+    CHECK(describe_stage(failed.stages[0]) ==
+          "http_connect failed: HTTP proxy answered 403 "
+          "Forbidden");
+    CHECK(describe_stage(report.attempts[2].stages[0]) == "tls cancelled");
+    CHECK(failed_stage(failed) == &failed.stages[0]);
+    CHECK(failed_stage(report.attempts[1]) == nullptr);
+    CHECK(failed_stage(report.attempts[2]) == nullptr);  // cancelled, not failed
+
+    const auto rows = rows_for(report);
+    REQUIRE(rows.size() == 10);  // 3 attempts, 3 TCP connects, 4 stages
+    CHECK(rows[1].label == "  tcp");
+    CHECK(rows[1].outcome == "tcp connected");
+    CHECK(rows[1].point);
+    CHECK(rows[2].label == "  http_connect");
+    CHECK(rows[2].start_ms == 12.0);
+    CHECK(rows[5].outcome == "socks5 done");
+    CHECK(rows[6].outcome == "tls done");
+    std::ostringstream timeline;
+    draw_timeline(timeline, rows, 30.0);
+    CHECK(timeline.str().find("  tls  ") != std::string::npos);
+    CHECK(timeline.str().find("tls done  (30.0 ms)") != std::string::npos);
+
+    std::ostringstream json;
+    write_json(json, "h", "443", report, 0);
+    CHECK(json.str().find("\"tcp_connected_ms\": 2.000, \"stages\": [{\"name\": "
+                          "\"http_connect\", \"finished_ms\": 12.000, \"error\": "
+                          "{\"category\": \"happy_dial.http_proxy\", \"value\": 403, "
+                          "\"message\": \"HTTP proxy answered 403 Forbidden\"}}], "
+                          "\"delay_ms\": ") != std::string::npos);
+    const auto docs = checked_documents(json.str());
+    REQUIRE(docs.size() == 1);
+    const auto& won = docs[0].find("attempts")->items.at(1);
+    CHECK(won.find("tcp_connected_ms")->number == 14.0);
+    REQUIRE(won.find("stages")->items.size() == 2);
+    CHECK(won.find("stages")->items[1].find("name")->string == "tls");
+    CHECK(won.find("stages")->items[1].find("error")->type == json_value::kind::null);
+    // Without stages: null and an empty array.
+    dial_report plain;
+    plain.attempts.push_back({proxy, 0ms, 1ms, attempt_outcome::won, {}});
+    std::ostringstream direct;
+    write_json(direct, "h", "443", plain, 0);
+    CHECK(direct.str().find("\"tcp_connected_ms\": null, \"stages\": [], \"delay_ms\": ") !=
+          std::string::npos);
+    CHECK(checked_documents(direct.str()).size() == 1);
+}
+
+TEST_CASE("cli binary: --socks5 dials through a loopback SOCKS5 proxy", "[cli][binary][proxy]") {
+    accepting_listener origin(loopback_v4);
+    proxy_thread proxy;
+    const std::string origin_port = std::to_string(origin.endpoint().port());
+    auto r =
+        run("--json --no-history --socks5 127.0.0.1:" + proxy.port() + " 127.0.0.1 " + origin_port);
+    CHECK(r.status == connected);
+    const auto docs = checked_documents(r.out);
+    REQUIRE(docs.size() == 1);
+    CHECK(docs[0].find("connected")->boolean);
+    const auto& attempt = only_attempt(docs[0]);
+    CHECK(attempt.find("endpoint")->string == "127.0.0.1:" + proxy.port());  // the proxy's
+    CHECK(attempt.find("tcp_connected_ms")->type == json_value::kind::number);
+    const auto& stages = attempt.find("stages")->items;
+    REQUIRE(stages.size() == 1);
+    CHECK(stages[0].find("name")->string == "socks5");
+    CHECK(stages[0].find("error")->type == json_value::kind::null);
+    CHECK(proxy.server().connects() == 1);
+    CHECK(proxy.server().last_target() == "127.0.0.1:" + origin_port);
+
+    auto trace = run("--trace --no-history --socks5 127.0.0.1:" + proxy.port() + " 127.0.0.1 " +
+                     origin_port);
+    CHECK(trace.status == connected);
+    CHECK(trace.out.find("proxy: socks5h://127.0.0.1:" + proxy.port()) != std::string::npos);
+    CHECK(trace.out.find("\n  tcp ") != std::string::npos);
+    CHECK(trace.out.find("\n  socks5 ") != std::string::npos);
+    CHECK(trace.out.find("socks5 done  (") != std::string::npos);
+    CHECK(trace.out.find("connected to 127.0.0.1 port " + origin_port +
+                         " through the proxy at 127.0.0.1:" + proxy.port() + " (IPv4) in ") !=
+          std::string::npos);
+}
+
+TEST_CASE("cli binary: an HTTP proxy that refuses with 403 fails the dial in its stage",
+          "[cli][binary][proxy]") {
+    accepting_listener origin(loopback_v4);
+    happy_dial::testing::proxy_server_options options;
+    options.protocol = proxy_protocol::http_connect;
+    options.behaviour = happy_dial::testing::proxy_behaviour::refuse;
+    options.refuse_code = 403;
+    proxy_thread proxy(options);
+    const std::string args = "--no-history --proxy http://127.0.0.1:" + proxy.port() +
+                             " 127.0.0.1 " + std::to_string(origin.endpoint().port());
+    auto r = run("--json " + args);
+    CHECK(r.status != connected);
+    CHECK(r.status == attempts_failed);
+    const auto docs = checked_documents(r.out);
+    REQUIRE(docs.size() == 1);
+    CHECK_FALSE(docs[0].find("connected")->boolean);
+    const auto& attempt = only_attempt(docs[0]);
+    const auto& stages = attempt.find("stages")->items;
+    REQUIRE(stages.size() == 1);
+    CHECK(stages[0].find("name")->string == "http_connect");
+    const auto* stage_error = stages[0].find("error");
+    REQUIRE(stage_error->type == json_value::kind::object);
+    CHECK(stage_error->find("category")->string == "happy_dial.http_proxy");
+    CHECK(stage_error->find("value")->number == 403);
+    CHECK(attempt.find("error")->find("value")->number == 403);
+    CHECK(proxy.server().connects() == 1);
+    // In words: the timeline row and the explanation on stderr name the stage.
+    auto text = run("--trace " + args + " 2>&1");
+    CHECK(text.status == attempts_failed);
+    CHECK(text.out.find("http_connect failed: HTTP proxy answered 403 Forbidden  (") !=
+          std::string::npos);
+    CHECK(text.out.find("happy-dial: cannot connect to 127.0.0.1 port " +
+                        std::to_string(origin.endpoint().port()) + " via http://127.0.0.1:" +
+                        proxy.port() + ": every attempt failed") != std::string::npos);
+    CHECK(text.out.find("  127.0.0.1:" + proxy.port() +
+                        ": http_connect failed: HTTP proxy answered 403 Forbidden\n") !=
+          std::string::npos);
+}
+
+TEST_CASE("cli binary: bad --proxy and --sni without --tls are usage errors",
+          "[cli][binary][proxy]") {
+    const std::pair<std::string, std::string> cases[] = {
+        {"--proxy ftp://x:1 127.0.0.1 1", "--proxy: 'ftp://x:1' is not a proxy URL"},
+        {"--sni x 127.0.0.1 1", "--sni applies to TLS only: add --tls"},
+        {"--insecure 127.0.0.1 1", "--insecure applies to TLS only: add --tls"},
+        {"--socks5 127.0.0.1:1080 --addresses 127.0.0.1:1",
+         "--socks5 and --addresses are exclusive"},
+        {"--socks5 127.0.0.1:1080 --proxy http://127.0.0.1:1 127.0.0.1 1",
+         "--proxy and --socks5 are exclusive"},
+    };
+    for (const auto& [args, message] : cases) {
+        auto r = run(args + " 2>&1");
+        CHECK(r.status == usage_error);
+        CHECK(r.out.find("happy-dial: " + message) == 0);
+        CHECK(r.out.find("(try happy-dial --help)") != std::string::npos);
+    }
+    auto help = run("--help");
+    for (const char* flag : {"--tls", "--sni NAME", "--insecure", "--proxy URL", "--socks5"}) {
+        CHECK(help.out.find(flag) != std::string::npos);
+    }
+}
+
+TEST_CASE("cli binary: --tls against a listener that never speaks TLS times out in its stage",
+          "[cli][binary][tls]") {
+    accepting_listener silent(loopback_v4);  // the kernel accepts TCP; nobody answers
+    const auto start = std::chrono::steady_clock::now();
+    auto r = run("--json --no-history --tls --insecure --timeout 300 127.0.0.1 " +
+                 std::to_string(silent.endpoint().port()));
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took < 2s);
+    CHECK(r.status == timed_out);
+    const auto docs = checked_documents(r.out);
+    REQUIRE(docs.size() == 1);
+    CHECK(docs[0].find("error")->find("message")->string == "dial timed out");
+    // TCP connected, then the TLS handshake ran until the deadline closed it.
+    const auto& attempt = only_attempt(docs[0]);
+    CHECK(attempt.find("tcp_connected_ms")->type == json_value::kind::number);
+    const auto& stages = attempt.find("stages")->items;
+    REQUIRE(stages.size() == 1);
+    CHECK(stages[0].find("name")->string == "tls");
+    CHECK(stages[0].find("error")->type == json_value::kind::object);
+    CHECK(stages[0].find("finished_ms")->number >= attempt.find("tcp_connected_ms")->number);
 }

@@ -1,6 +1,8 @@
 #include "address_list.hpp"
 #include "cli_options.hpp"
 
+#include <happy_dial/proxy.hpp>
+
 #include <charconv>
 #include <chrono>
 #include <string>
@@ -21,7 +23,37 @@ std::optional<long long> parse_number(const std::string& text) {
     return value;
 }
 
+// How --proxy and --socks5 are explained when their value does not parse.
+constexpr const char* proxy_url_forms =
+    "give socks5://, socks5h:// or http://, optionally USER:PASSWORD@, then HOST:PORT, "
+    "e.g. socks5h://127.0.0.1:1080";
+
 }  // namespace
+
+std::string tls_server_name(const command& cmd) {
+    return cmd.sni.empty() ? cmd.host : cmd.sni;
+}
+
+std::string proxy_text(const command& cmd) {
+    if (!cmd.options.proxy) {
+        return {};
+    }
+    const auto& p = *cmd.options.proxy;
+    std::string text = p.protocol == proxy_protocol::http_connect ? "http://"
+                       : p.remote_dns                             ? "socks5h://"
+                                                                  : "socks5://";
+    // An IPv6 literal takes its brackets back, as in the URL.
+    if (p.host.find(':') != std::string::npos) {
+        text += '[';
+        text += p.host;
+        text += ']';
+    } else {
+        text += p.host;
+    }
+    text += ':';
+    text += p.port;
+    return text;
+}
 
 std::string usage() {
     return R"(usage: happy-dial [options] HOST PORT
@@ -49,6 +81,17 @@ options (defaults are RFC 8305's):
   --count N                 dial N times in a row (1..1000), one history for all, then print
                             a summary; the exit code is the last dial's
   --interval MS             pause MS between dials (0..60000; default 0)
+  --tls                     race through TLS: an attempt wins only once its TLS handshake
+                            succeeded; the certificate is verified against the system's CA
+                            certificates and the name (--sni, else HOST)
+  --sni NAME                the name sent as SNI and verified (default HOST; with --tls)
+  --insecure                do not verify the certificate (with --tls)
+  --proxy URL               dial through a proxy: socks5://, socks5h:// (the proxy resolves
+                            HOST) or http:// (CONNECT), with optional USER:PASSWORD@, then
+                            PROXYHOST:PROXYPORT; the race is to the proxy's addresses, each
+                            attempt runs the proxy's handshake for HOST PORT (not with
+                            --addresses)
+  --socks5 HOST:PORT        the same as --proxy socks5h://HOST:PORT
   --no-history              no connection history (by default the dials of this process share
                             one: address order, first family and attempt delays learned)
   --trace                   draw the race as a timeline, with each attempt's planned delay
@@ -64,7 +107,7 @@ options (defaults are RFC 8305's):
 
 exit codes:
   0 connected   1 other failure   2 usage error   3 resolution failed
-  4 all attempts failed   5 timed out
+  4 all attempts failed (TCP, the proxy's handshake or TLS)   5 timed out
 )";
 }
 
@@ -73,6 +116,7 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
     command cmd;
     std::vector<std::string> positional;
     std::optional<std::string> address_list;  // parsed once PORT is known
+    std::string proxy_flag;                   // --proxy or --socks5, whichever was given
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& arg = args[i];
         auto value = [&]() -> std::optional<std::string> {
@@ -136,6 +180,52 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
                 return std::nullopt;
             }
             cmd.interval = std::chrono::milliseconds(*n);
+        } else if (arg == "--tls") {
+            cmd.tls = true;
+        } else if (arg == "--insecure") {
+            cmd.insecure = true;
+        } else if (arg == "--sni") {
+            auto v = value();
+            if (!v) {
+                return std::nullopt;
+            }
+            if (v->empty()) {
+                error = "--sni takes a name, not ''";
+                return std::nullopt;
+            }
+            cmd.sni = *v;
+        } else if (arg == "--proxy" || arg == "--socks5") {
+            auto v = value();
+            if (!v) {
+                return std::nullopt;
+            }
+            if (!proxy_flag.empty() && proxy_flag != arg) {
+                error = "--proxy and --socks5 are exclusive: pick one";
+                return std::nullopt;
+            }
+            proxy_flag = arg;
+            std::string url;
+            if (arg == "--socks5") {
+                url = "socks5h://";
+            }
+            url += *v;
+            proxy_config proxy;
+            if (parse_proxy_url(url, proxy)) {
+                error = arg;
+                if (arg == "--socks5") {
+                    error += " takes HOST:PORT (an IPv6 address as [ADDR]:PORT), not '";
+                    error += *v;
+                    error += "'";
+                } else {
+                    error += ": '";
+                    error += *v;
+                    error += "' is not a proxy URL (";
+                    error += proxy_url_forms;
+                    error += ")";
+                }
+                return std::nullopt;
+            }
+            cmd.options.proxy = std::move(proxy);
         } else if (arg == "--no-history") {
             cmd.history = false;
         } else if (arg == "--count") {
@@ -249,6 +339,16 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
         error = "--trace and --json-lines are exclusive: every stdout line is a JSON document";
         return std::nullopt;
     }
+    if (!cmd.tls && (!cmd.sni.empty() || cmd.insecure)) {
+        error = cmd.insecure ? "--insecure" : "--sni";
+        error += " applies to TLS only: add --tls";
+        return std::nullopt;
+    }
+    if (address_list && !proxy_flag.empty()) {
+        error = proxy_flag;
+        error += " and --addresses are exclusive: the proxy needs HOST and PORT to ask for";
+        return std::nullopt;
+    }
     if (!address_list) {
         if (positional.size() != 2) {
             error = "expected HOST and PORT";
@@ -274,6 +374,13 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
         return std::nullopt;
     }
     cmd.addresses = std::move(*endpoints);
+    // Verification without a name would accept any valid certificate, whoever it names.
+    if (cmd.tls && !cmd.insecure && tls_server_name(cmd).empty()) {
+        error =
+            "--tls with --addresses needs HOST or --sni: the name to verify the certificate "
+            "against (or --insecure)";
+        return std::nullopt;
+    }
     return cmd;
 }
 

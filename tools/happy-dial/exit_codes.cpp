@@ -13,9 +13,10 @@ exit_code exit_code_for(const boost::system::error_code& ec, std::size_t attempt
     }
     if (ec == error::invalid_delay || ec == error::invalid_timeout ||
         ec == error::invalid_family_count || ec == error::empty_host || ec == error::invalid_host ||
-        ec == error::invalid_service) {
+        ec == error::invalid_service || ec == error::invalid_proxy) {
         return usage_error;
     }
+    // A failed proxy handshake or TLS handshake ends its attempt like a refused connect.
     if (attempts == 0) {
         return resolution_failed;
     }

@@ -10,7 +10,7 @@ enum exit_code : int {
     other_failure = 1,      ///< anything else (e.g. cancelled, internal error)
     usage_error = 2,        ///< bad command line or bad option value
     resolution_failed = 3,  ///< the host had no usable address (or did not resolve)
-    attempts_failed = 4,    ///< every connection attempt failed
+    attempts_failed = 4,    ///< every connection attempt failed (TCP, proxy or TLS handshake)
     timed_out = 5,          ///< the --timeout deadline expired
 };
 

@@ -36,6 +36,25 @@ std::string number(double ms) {
     return buf;
 }
 
+// An attempt's stages: [{"name": "socks5", "finished_ms": 1.234, "error": null}, ...].
+std::string stages_array(const std::vector<stage_report>& stages) {
+    std::string out = "[";
+    for (const auto& st : stages) {
+        if (out.size() > 1) {
+            out += ", ";
+        }
+        out += "{\"name\": ";
+        out += json_string(st.name);
+        out += ", \"finished_ms\": ";
+        out += number(to_ms(st.finished));
+        out += ", \"error\": ";
+        out += error_object(st.error);
+        out += '}';
+    }
+    out += ']';
+    return out;
+}
+
 }  // namespace
 
 std::string json_ms(double ms) {
@@ -154,7 +173,9 @@ void write_json(std::ostream& os,
            << ", \"started_ms\": " << number(to_ms(a.started))
            << ", \"ended_ms\": " << (a.ended ? number(to_ms(*a.ended)) : std::string("null"))
            << ", \"outcome\": " << json_string(describe_attempt(a))
-           << ", \"error\": " << error_object(a.error)
+           << ", \"error\": " << error_object(a.error) << ", \"tcp_connected_ms\": "
+           << (a.tcp_connected ? number(to_ms(*a.tcp_connected)) : std::string("null"))
+           << ", \"stages\": " << stages_array(a.stages)
            << ", \"delay_ms\": " << number(to_ms(a.delay))
            << ", \"delay_from\": " << json_string(to_string(a.delay_from)) << ", \"local\": "
            << (a.local ? json_string(endpoint_text(*a.local)) : std::string("null")) << "}";

@@ -6,6 +6,7 @@
 #include "json_report.hpp"
 #include "summary.hpp"
 #include "timeline.hpp"
+#include "tls_dial.hpp"
 
 #include <happy_dial/happy_dial.hpp>
 
@@ -44,10 +45,18 @@ void add_binds(command& cmd) {
     };
 }
 
-// What was dialed, in words: "HOST port PORT", or the --addresses list (after HOST if given).
+// What was dialed, in words: "HOST port PORT" (then "via PROXY-URL" with a proxy), or the
+// --addresses list (after HOST if given).
 std::string target(const command& cmd) {
     if (cmd.addresses.empty()) {
-        return cmd.host + " port " + cmd.port;
+        std::string text = cmd.host;
+        text += " port ";
+        text += cmd.port;
+        if (cmd.options.proxy) {
+            text += " via ";
+            text += proxy_text(cmd);
+        }
+        return text;
     }
     return (cmd.host.empty() ? "" : cmd.host + " at ") + format_address_list(cmd.addresses);
 }
@@ -77,6 +86,11 @@ void explain_failure(std::ostream& os,
     }
     os << " [" << report.error.category().name() << ":" << report.error.value() << "]\n";
     for (const auto& a : report.attempts) {
+        // Failed in the proxy's handshake or TLS: say which ("tls failed: ...").
+        if (const auto* stage = failed_stage(a)) {
+            os << "  " << a.endpoint << ": " << describe_stage(*stage) << "\n";
+            continue;
+        }
         const auto outcome = describe_attempt(a);
         os << "  " << a.endpoint << ": " << outcome;
         // "refused" and the like get the system's words; "failed: ..." carries them already.
@@ -100,6 +114,19 @@ int report_dial(const command& cmd, const dial_report& report) {
     if (cmd.trace) {
         std::cout << "happy-dial "
                   << (cmd.addresses.empty() ? cmd.host + " " + cmd.port : target(cmd)) << "\n";
+        if (cmd.options.proxy) {
+            std::cout << "proxy: " << proxy_text(cmd) << " (the attempts are to its addresses)\n";
+        }
+        if (cmd.tls) {
+            const auto name = tls_server_name(cmd);
+            std::cout << "tls: ";
+            if (name.empty()) {
+                std::cout << "no name";
+            } else {
+                std::cout << "name " << name;
+            }
+            std::cout << (cmd.insecure ? ", verify off (--insecure)\n" : ", verify on\n");
+        }
         if (report.resolver) {
             std::cout << "resolver: " << to_string(report.resolver->backend) << " ("
                       << report.resolver->reason << ")\n";
@@ -117,10 +144,14 @@ int report_dial(const command& cmd, const dial_report& report) {
     }
     if (code == connected) {
         const auto& w = report.attempts[*report.winner];
-        std::cout << "connected to " << w.endpoint << " ("
-                  << (w.endpoint.address().is_v6() ? "IPv6" : "IPv4") << ") in "
-                  << format_ms(to_ms(report.elapsed)) << " ms, attempt " << (*report.winner + 1)
-                  << " of " << report.attempts.size() << "\n";
+        std::cout << "connected to ";
+        if (cmd.options.proxy) {
+            std::cout << cmd.host << " port " << cmd.port << " through the proxy at ";
+        }
+        std::cout << w.endpoint << " (" << (w.endpoint.address().is_v6() ? "IPv6" : "IPv4") << ") "
+                  << (cmd.tls ? "with TLS " : "") << "in " << format_ms(to_ms(report.elapsed))
+                  << " ms, attempt " << (*report.winner + 1) << " of " << report.attempts.size()
+                  << "\n";
     } else {
         explain_failure(std::cerr, cmd, report, code);
     }
@@ -158,11 +189,27 @@ int main(int argc, char** argv) {
     asio::io_context ctx;
     int status = connected;
     run_summary summary;
-    // The winner's socket is closed before the next dial starts.
-    const auto close_winner = [](boost::system::error_code, tcp::socket socket) {
-        boost::system::error_code ignored;
-        socket.close(ignored);
-    };
+    dial_starter start_dial;
+    if (cmd.tls) {
+        start_dial = make_tls_starter(ctx, cmd, error);
+        if (!start_dial) {
+            std::cerr << "happy-dial: " << error << "\n";
+            return other_failure;
+        }
+    } else {
+        start_dial = [&ctx, &cmd](const dial_options& options) {
+            // The winner's socket is closed before the next dial starts.
+            const auto close_winner = [](boost::system::error_code, tcp::socket socket) {
+                boost::system::error_code ignored;
+                socket.close(ignored);
+            };
+            if (cmd.addresses.empty()) {
+                async_dial(ctx, cmd.host, cmd.port, options, close_winner);
+            } else {
+                async_dial(ctx, cmd.addresses, options, close_winner);
+            }
+        };
+    }
     for (unsigned n = 1; n <= cmd.count; ++n) {
         if (n > 1 && cmd.interval.count() > 0) {
             std::this_thread::sleep_for(cmd.interval);
@@ -172,11 +219,7 @@ int main(int argc, char** argv) {
         }
         dial_report report;
         cmd.options.report = &report;
-        if (cmd.addresses.empty()) {
-            async_dial(ctx, cmd.host, cmd.port, cmd.options, close_winner);
-        } else {
-            async_dial(ctx, cmd.addresses, cmd.options, close_winner);
-        }
+        start_dial(cmd.options);
         ctx.run();
         ctx.restart();
         status = report_dial(cmd, report);

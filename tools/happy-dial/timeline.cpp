@@ -83,6 +83,27 @@ std::string describe_attempt(const attempt_report& attempt) {
     return "failed: " + ec.message();
 }
 
+std::string describe_stage(const stage_report& stage) {
+    std::string text = stage.name;
+    if (!stage.error) {
+        text += " done";
+    } else if (stage.error == boost::asio::error::operation_aborted) {
+        text += " cancelled";
+    } else {
+        text += " failed: ";
+        text += stage.error.message();
+    }
+    return text;
+}
+
+const stage_report* failed_stage(const attempt_report& attempt) {
+    if (attempt.outcome != attempt_outcome::failed || attempt.stages.empty() ||
+        !attempt.stages.back().error) {
+        return nullptr;
+    }
+    return &attempt.stages.back();
+}
+
 namespace {
 
 // The row label of an answer: the query it completes, or "endpoints" for a given list.
@@ -206,6 +227,24 @@ std::vector<timeline_row> rows_for(const dial_report& report, bool delays) {
             row.note = describe_delay(attempt);
         }
         rows.push_back(row);
+        // What happened on the connection before it could win, indented under its attempt.
+        auto point =
+            [&](const std::string& what, std::chrono::nanoseconds at, std::string outcome) {
+                timeline_row r;
+                r.label = "  ";
+                r.label += what;
+                r.start_ms = to_ms(at);
+                r.end_ms = r.start_ms;
+                r.point = true;
+                r.outcome = std::move(outcome);
+                rows.push_back(std::move(r));
+            };
+        if (attempt.tcp_connected) {
+            point("tcp", *attempt.tcp_connected, "tcp connected");
+        }
+        for (const auto& stage : attempt.stages) {
+            point(stage.name, stage.finished, describe_stage(stage));
+        }
     }
     return rows;
 }

@@ -23,8 +23,18 @@ struct timeline_row {
 /// How an attempt ended, in words: won, refused, unreachable, timed out, cancelled, ...
 std::string describe_attempt(const attempt_report& attempt);
 
-/// The rows for a dial: its answers, then its attempts. With `delays`, each attempt's row notes
-/// the delay planned before the next attempt and why ("next attempt after 250 ms (configured)").
+/// How a stage ended, in words: "socks5 done", "tls failed: <message>", "tls cancelled" (the
+/// dial gave up on its attempt: another won, or the deadline passed).
+std::string describe_stage(const stage_report& stage);
+
+/// The stage whose error ended `attempt` (a refused proxy CONNECT, a TLS alert), or null when it
+/// did not fail in a stage.
+const stage_report* failed_stage(const attempt_report& attempt);
+
+/// The rows for a dial: its answers, then its attempts, each followed (with a proxy or --tls)
+/// by a point row for its TCP connect ("tcp connected") and one per stage that ended
+/// (describe_stage). With `delays`, each attempt's row notes the delay planned before the next
+/// attempt and why ("next attempt after 250 ms (configured)").
 std::vector<timeline_row> rows_for(const dial_report& report, bool delays = false);
 
 /// "next attempt after 250 ms (configured)": the delay planned when `attempt` started.
