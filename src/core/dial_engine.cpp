@@ -228,6 +228,14 @@ void dial_engine::accept(time_point now,
             trace_.endpoints.push_back(endpoint_record{ep, answer_index, fate});
         }
     };
+    if (config_.trace_endpoints) {
+        // One allocation per answer: growing by doubling cost 4096 addresses 0.9 ms of copies
+        // and page faults (bench_engine first_wins/4096, docs/benchmarks.md).
+        trace_.endpoints.reserve(trace_.endpoints.size() + endpoints.size());
+    }
+    // Every endpoint may become an attempt: reserving here (pages untouched until used) saves
+    // the copies of growing the records one doubling at a time under a long list.
+    trace_.attempts.reserve(trace_.attempts.size() + endpoints.size());
     if (family) {
         answered_[index(*family)] = true;
         answer_error_[index(*family)] = error;
