@@ -237,30 +237,30 @@ TEST_CASE("proxy: HTTP CONNECT with Basic credentials, and its statuses as error
 }
 
 TEST_CASE("proxy: refusals are distinct errors", "[op][proxy]") {
+    struct refusal {
+        proxy_protocol protocol;
+        int code;  // SOCKS5 reply code or HTTP status
+        boost::system::error_code expected;
+    };
+    const refusal cases[] = {
+        {proxy_protocol::socks5, 2, socks5_reply::not_allowed},
+        {proxy_protocol::socks5, 4, socks5_reply::host_unreachable},
+        {proxy_protocol::socks5, 5, socks5_reply::connection_refused},
+        {proxy_protocol::http_connect, 403, make_http_proxy_error(403)},
+        {proxy_protocol::http_connect, 502, make_http_proxy_error(502)},
+        {proxy_protocol::http_connect, 504, make_http_proxy_error(504)},
+    };
     asio::io_context ctx;
-    proxy_server_options server;
-    server.behaviour = proxy_behaviour::refuse;
-    SECTION("SOCKS5 reply codes") {
-        for (int code : {2, 4, 5}) {
-            server.refuse_code = code;
-            proxy_server proxy(ctx.get_executor(), {loopback_v4, 0}, server);
-            dial_options options;
-            options.proxy = proxy_at(proxy_protocol::socks5, proxy.endpoint());
-            ctx.restart();
-            CHECK(dial_via(ctx, "127.0.0.1", 9, options).error ==
-                  boost::system::error_code(code, socks5_category()));
-        }
-    }
-    SECTION("HTTP statuses") {
-        server.protocol = proxy_protocol::http_connect;
-        for (int status : {403, 502, 504}) {
-            server.refuse_code = status;
-            proxy_server proxy(ctx.get_executor(), {loopback_v4, 0}, server);
-            dial_options options;
-            options.proxy = proxy_at(proxy_protocol::http_connect, proxy.endpoint());
-            ctx.restart();
-            CHECK(dial_via(ctx, "127.0.0.1", 9, options).error == make_http_proxy_error(status));
-        }
+    for (const auto& c : cases) {
+        CAPTURE(c.code);
+        proxy_server_options server;
+        server.protocol = c.protocol;
+        server.behaviour = proxy_behaviour::refuse;
+        server.refuse_code = c.code;
+        proxy_server proxy(ctx.get_executor(), {loopback_v4, 0}, server);
+        dial_options options;
+        options.proxy = proxy_at(c.protocol, proxy.endpoint());
+        CHECK(dial_via(ctx, "127.0.0.1", 9, options).error == c.expected);
     }
 }
 
