@@ -1,4 +1,5 @@
 #include "history/route_probe.hpp"
+#include "nat64_service.hpp"
 
 #include <happy_dial/detail/dial_core.hpp>
 #include <happy_dial/detail/lookup_gate.hpp>
@@ -107,7 +108,19 @@ void dial_core::start(dial_request&& request) {
                     probe_sources(std::span(&literal, 1));
                 }
             }
-            engine_.start(now, target_);
+            core::resolution_answer literal;
+            if (!target_.error && !target_.needs_lookup() && target_.literal->is_v4()) {
+                literal.family = core::address_family::ipv4;
+                literal.endpoints.push_back(target_.literal_endpoint());
+            }
+            if (!literal.endpoints.empty() && ipv4_unroutable(literal)) {
+                // RFC 8305 §7: an IPv4 literal on an IPv6-only network goes through the
+                // NAT64; the engine waits for the answer its prefixes make of it.
+                engine_.start(now, {core::address_family::ipv4});
+                offer_answer(std::move(literal));
+            } else {
+                engine_.start(now, target_);
+            }
         }
         run_actions();
     }
@@ -154,11 +167,157 @@ void dial_core::on_answer(self_ptr self, core::resolution_answer answer) {
             if (options_.history) {
                 probe_sources(answer.endpoints);
             }
-            engine_.on_answer(core::clock::now(), std::move(answer));
+            offer_answer(std::move(answer));
             run_actions();
         }
     }
     leave(std::move(self), lock, true);
+}
+
+// Hands an answer to the engine. On an IPv6-only network its IPv4 addresses become NAT64
+// addresses first (RFC 8305 §7), which may wait for the prefix discovery.
+void dial_core::offer_answer(core::resolution_answer answer) {
+    if (ipv4_unroutable(answer)) {
+        if (!nat64_prefixes_) {
+            nat64_prefixes_ = asio::use_service<nat64_service>(
+                                  asio::query(io_executor_, asio::execution::context))
+                                  .lookup(core::clock::now(), network_epoch());
+        }
+        if (!nat64_prefixes_) {
+            nat64_held_.push_back(std::move(answer));
+            if (!nat64_discovering_) {
+                start_nat64_discovery();
+            }
+            return;
+        }
+        synthesize_into(answer);
+    }
+    engine_.on_answer(core::clock::now(), std::move(answer));
+}
+
+// Whether the answer holds an IPv4 address the NAT64 could stand in for and the host has no
+// route to IPv4 (a UDP connect() probe, which sends nothing; once per dial). Loopback and the
+// other never-synthesized ranges cost no probe.
+bool dial_core::ipv4_unroutable(const core::resolution_answer& answer) {
+    if (options_.nat64 == nat64_mode::off || options_.family == family_preference::ipv4_only) {
+        return false;
+    }
+    for (const auto& ep : answer.endpoints) {
+        if (ep.address().is_v4() && core::may_synthesize(ep.address().to_v4())) {
+            if (!ipv4_unroutable_) {
+                ipv4_unroutable_ = !probe_source(ep.address());
+            }
+            return *ipv4_unroutable_;
+        }
+    }
+    return false;
+}
+
+// RFC 6052 §2.2: each IPv4 address becomes one IPv6 address per prefix, in prefix order, in
+// its place. Without a prefix (no NAT64) the answer stays as it is and its IPv4 attempts fail
+// as they would have.
+void dial_core::synthesize_into(core::resolution_answer& answer) {
+    const auto& prefixes = *nat64_prefixes_;
+    if (prefixes.empty()) {
+        return;
+    }
+    std::vector<tcp::endpoint> out;
+    out.reserve(answer.endpoints.size() * prefixes.size());
+    for (const auto& ep : answer.endpoints) {
+        if (!ep.address().is_v4() || !core::may_synthesize(ep.address().to_v4())) {
+            out.push_back(ep);
+            continue;
+        }
+        const auto v4 = ep.address().to_v4();
+        for (const auto& prefix : prefixes) {
+            const auto v6 = core::synthesize(prefix, v4);
+            out.emplace_back(v6, ep.port());
+            synthesized_.emplace_back(v6, v4);
+        }
+    }
+    answer.endpoints = std::move(out);
+}
+
+// RFC 7050 §3: the NAT64's prefixes are in the AAAA answer for ipv4only.arpa, asked through
+// the dial's own transport and resolver.
+void dial_core::start_nat64_discovery() {
+    nat64_discovering_ = true;
+    // Any valid port: only the addresses are used.
+    send_lookup(lookup_query{"ipv4only.arpa",
+                             "9",
+                             core::address_family::ipv6,
+                             asio::ip::resolver_base::numeric_service,
+                             io_executor_},
+                true);
+}
+
+void dial_core::on_nat64_answer(self_ptr self, core::resolution_answer answer) {
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        if (++answers_ == tickets_.size() && keepalive_) {
+            keepalive_->cancel();
+        }
+        nat64_discovering_ = false;
+        if (!done_) {
+            std::vector<asio::ip::address_v6> found;
+            for (const auto& ep : answer.endpoints) {
+                if (ep.address().is_v6()) {
+                    found.push_back(ep.address().to_v6());
+                }
+            }
+            auto prefixes = core::discover_nat64_prefixes(found);
+            const auto now = core::clock::now();
+            // A definite answer is cached, "no NAT64" included; a failed query is not.
+            if (!answer.error || answer.error == asio::error::host_not_found) {
+                asio::use_service<nat64_service>(
+                    asio::query(io_executor_, asio::execution::context))
+                    .store(now, prefixes, answer.ttl, network_epoch());
+            }
+            nat64_prefixes_ = std::move(prefixes);
+            auto held = std::move(nat64_held_);
+            for (auto& a : held) {
+                synthesize_into(a);
+                engine_.on_answer(now, std::move(a));
+            }
+            run_actions();
+        }
+    }
+    leave(std::move(self), lock, true);
+}
+
+// The network the cached prefixes belong to: the history's epoch, when the dial has one.
+std::optional<std::uint64_t> dial_core::network_epoch() const {
+    if (options_.history) {
+        return options_.history->epoch();
+    }
+    return std::nullopt;
+}
+
+std::optional<asio::ip::address_v4> dial_core::nat64_origin(const tcp::endpoint& ep) const {
+    if (ep.address().is_v6()) {
+        for (const auto& [v6, v4] : synthesized_) {
+            if (v6 == ep.address().to_v6()) {
+                return v4;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+void dial_core::tag_nat64(dial_report& report) const {
+    if (synthesized_.empty()) {
+        return;
+    }
+    report.nat64_prefixes = *nat64_prefixes_;
+    for (auto& answer : report.answers) {
+        for (auto& e : answer.endpoints) {
+            e.nat64_from = nat64_origin(e.endpoint);
+        }
+    }
+    for (auto& a : report.attempts) {
+        a.nat64_from = nat64_origin(a.endpoint);
+    }
 }
 
 void dial_core::on_connect(self_ptr self, core::attempt_id id, boost::system::error_code ec) {
@@ -351,17 +510,28 @@ void dial_core::execute(const core::start_lookup& a) {
     if (target_.port) {
         flags |= asio::ip::resolver_base::numeric_service;
     }
+    if (options_.observer) {
+        notify_observer([&](dial_observer& o) {
+            o.lookup_sent(dial_event{dial_id(this), core::clock::now() - started_at_}, a.family);
+        });
+    }
+    send_lookup(lookup_query{target_.host, target_.service, a.family, flags, io_executor_}, false);
+}
+
+// Sends one lookup through the transport; its answer comes back to on_answer (or
+// on_nat64_answer) on the I/O executor.
+void dial_core::send_lookup(lookup_query query, bool nat64_discovery) {
     auto ticket = std::make_shared<lookup_ticket>();
     ticket->gate =
         asio::use_service<lookup_gate>(asio::query(io_executor_, asio::execution::context))
             .shared();
     ticket->target = this;
     ticket->executor = io_executor_;
+    ticket->nat64_discovery = nat64_discovery;
     tickets_.push_back(ticket);
     if (!keepalive_) {
         keep_alive_during_lookups();
     }
-    lookup_query query{target_.host, target_.service, a.family, flags, io_executor_};
     if (!options_.transport) {  // the real network: which resolver, once per dial
         if (!resolver_) {
             resolver_ = effective_resolver(asio::query(io_executor_, asio::execution::context),
@@ -372,11 +542,6 @@ void dial_core::execute(const core::start_lookup& a) {
         query.resolver = options_.resolver;
     }
     query.cancellation = ticket->cancel.slot();
-    if (options_.observer) {
-        notify_observer([&](dial_observer& o) {
-            o.lookup_sent(dial_event{dial_id(this), core::clock::now() - started_at_}, a.family);
-        });
-    }
     transport_->async_lookup(query, [ticket = std::move(ticket)](core::resolution_answer answer) {
         lookup_ticket::answer(ticket, std::move(answer));
     });
@@ -588,6 +753,7 @@ dial_report dial_core::make_dial_report() const {
         add_stages(static_cast<core::attempt_id>(i), report.attempts[i]);
     }
     report.non_preferred_family_won = fell_back();
+    tag_nat64(report);
     return report;
 }
 
@@ -626,7 +792,9 @@ void dial_core::observe() {
                trace.endpoints[observed_endpoints_].answer == observed_answers_;
              ++observed_endpoints_) {
             const auto& e = trace.endpoints[observed_endpoints_];
-            r.endpoints.push_back(endpoint_report{e.target, e.fate, std::nullopt});
+            endpoint_report er{e.target, e.fate, std::nullopt};
+            er.nat64_from = nat64_origin(e.target);
+            r.endpoints.push_back(er);
         }
         notify_observer([&](dial_observer& o) { o.answer_received({id, r.at}, r); });
     }
@@ -702,6 +870,7 @@ attempt_report dial_core::attempt_report_of(core::attempt_id i) const {
         r.local = locals_[i];
     }
     add_stages(i, r);
+    r.nat64_from = nat64_origin(r.endpoint);
     return r;
 }
 

@@ -19,10 +19,17 @@ void lookup_ticket::answer(const std::shared_ptr<lookup_ticket>& ticket,
     ticket->target = nullptr;
     auto executor = std::move(ticket->executor);
     if (dial) {
-        asio::post(executor, [dial = std::move(dial), result = std::move(result)]() mutable {
-            auto* d = dial.get();
-            d->on_answer(std::move(dial), std::move(result));
-        });
+        asio::post(executor,
+                   [dial = std::move(dial),
+                    result = std::move(result),
+                    nat64 = ticket->nat64_discovery]() mutable {
+                       auto* d = dial.get();
+                       if (nat64) {
+                           d->on_nat64_answer(std::move(dial), std::move(result));
+                       } else {
+                           d->on_answer(std::move(dial), std::move(result));
+                       }
+                   });
     }
 }
 

@@ -6,8 +6,8 @@
 #
 # Usage: tools/ci-hardening.sh [all|asan|tsan|fuzz]...     (default: all)
 # Environment:
-#   HAPPY_DIAL_FUZZ_SECONDS   fuzzing time in total (default 60: engine 4/6, input and
-#                             proxy_reply 1/6 each)
+#   HAPPY_DIAL_FUZZ_SECONDS   fuzzing time in total (default 60: engine 3/6, input,
+#                             proxy_reply and svcb 1/6 each)
 #   HAPPY_DIAL_STRESS_DIALS   dials of the stress test (default 10,000, in every build: under
 #                             TSan they take about 1.5 s, so no reduction is needed)
 set -euo pipefail
@@ -59,8 +59,8 @@ sanitized_suite() {
 
 fuzz_suite() {
   local start=$SECONDS total="${HAPPY_DIAL_FUZZ_SECONDS:-60}"
-  local input_time=$((total / 6)) proxy_time=$((total / 6))
-  local engine_time=$((total - input_time - proxy_time))
+  local input_time=$((total / 6)) proxy_time=$((total / 6)) svcb_time=$((total / 6))
+  local engine_time=$((total - input_time - proxy_time - svcb_time))
   echo "== ci-hardening: fuzz: build (build-fuzz, clang)"
   cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -68,10 +68,11 @@ fuzz_suite() {
   local built=$SECONDS work
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
-  for target in engine input proxy_reply; do
+  for target in engine input proxy_reply svcb; do
     local seconds=$engine_time
     if [ $target = input ]; then seconds=$input_time; fi
     if [ $target = proxy_reply ]; then seconds=$proxy_time; fi
+    if [ $target = svcb ]; then seconds=$svcb_time; fi
     echo "== ci-hardening: fuzz: ${target}_fuzz for $seconds s from fuzz/corpus/$target"
     mkdir -p "$work/$target"
     # New inputs go to the scratch directory; the committed corpus is only read.

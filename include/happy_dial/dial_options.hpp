@@ -26,6 +26,17 @@ class dial_history;
 class dial_observer;
 class handshake_stage;
 
+/// Whether IPv4 destinations may be reached through the network's NAT64 (RFC 8305 §7).
+enum class nat64_mode {
+    /// When the host has no route to an IPv4 destination (an IPv6-only network), find the
+    /// network's NAT64 prefixes (RFC 7050: an AAAA query for ipv4only.arpa, cached for its TTL
+    /// and until a network change) and dial the IPv6 addresses they make of it (RFC 6052)
+    /// instead. Never for 0/8, 127/8, 169.254/16 or 255.255.255.255. Costs one route probe (a
+    /// UDP connect(), no packet) per dial to a synthesizable IPv4 address.
+    automatic,
+    off,  ///< dial IPv4 destinations as they are (no route: error network_unreachable)
+};
+
 /// Everything that tunes one dial. The defaults are RFC 8305's (§8).
 struct dial_options {
     /// RFC 8305 §3: after an IPv4 answer, wait this long for the IPv6 one (50 ms). 0 = don't wait.
@@ -80,6 +91,9 @@ struct dial_options {
     /// Which resolver answers the lookups (docs/resolvers.md). automatic = the I/O context's
     /// choice (configure_resolvers), by default c-ares when it answers as getaddrinfo would.
     resolver_backend resolver = resolver_backend::automatic;
+    /// IPv4 destinations on an IPv6-only network (docs/hev3.md): through the NAT64 (the
+    /// default) or as they are.
+    nat64_mode nat64 = nat64_mode::automatic;
     /// What earlier dials learned (docs/history.md): with a history, addresses are ordered by
     /// RFC 6724 and their past outcomes, the first family and each attempt's delay follow from
     /// them, and the dial's outcome is recorded. Null (the default) = no memory between dials.

@@ -1,6 +1,7 @@
 // What a dial did: every resolution answer and every attempt, for callers and tools.
 #pragma once
 
+#include <happy_dial/core/nat64.hpp>
 #include <happy_dial/core/trace.hpp>
 #include <happy_dial/core/types.hpp>
 #include <happy_dial/history.hpp>
@@ -50,6 +51,9 @@ struct attempt_report {
     /// The stages that ended, in order (a proxy's handshake, then TLS): which one failed and
     /// with what. Filled for dial_report and the observer's attempt_ended.
     std::vector<stage_report> stages{};
+    /// Set when `endpoint` is a NAT64 address the dial made (RFC 6052): the IPv4 address it
+    /// stands for.
+    std::optional<boost::asio::ip::address_v4> nat64_from{};
 };
 
 /// One endpoint of an answer and what became of it.
@@ -57,6 +61,8 @@ struct endpoint_report {
     boost::asio::ip::tcp::endpoint endpoint;     ///< the address and port
     endpoint_fate fate = endpoint_fate::queued;  ///< attempted, never tried, filtered, ...
     std::optional<std::size_t> attempt{};        ///< index into dial_report::attempts
+    /// Set when this is a NAT64 address the dial made: the IPv4 address it stands for.
+    std::optional<boost::asio::ip::address_v4> nat64_from{};
 };
 
 /// One resolution answer. `family` is empty for endpoints given directly (ranges, literals).
@@ -88,6 +94,9 @@ struct dial_report {
     /// the default) although the preferred family had an address to try: the fallback the
     /// dial exists for happened. False on failure and for the single-family policies.
     bool non_preferred_family_won = false;
+    /// The NAT64 prefixes the dial synthesized addresses with (nat64_mode::automatic on an
+    /// IPv6-only network); empty when it made none.
+    std::vector<core::nat64_prefix> nat64_prefixes{};
 };
 
 /// One answer of the engine's trace as reported (times relative to `dial_started`); its

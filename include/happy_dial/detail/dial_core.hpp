@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace happy_dial::detail {
@@ -84,6 +85,9 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     /// A lookup answer arrived on the I/O executor.
     void on_answer(std::shared_ptr<dial_core> self, core::resolution_answer answer);
 
+    /// The AAAA answer for ipv4only.arpa (NAT64 prefix discovery) arrived on the I/O executor.
+    void on_nat64_answer(std::shared_ptr<dial_core> self, core::resolution_answer answer);
+
     /// A wait on the attempt timer (or on the keep-alive timer) ended.
     void on_timer(std::shared_ptr<dial_core> self,
                   unsigned generation,
@@ -113,6 +117,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void apply_cancel(boost::asio::cancellation_type type);
     void run_actions();
     void execute(const core::start_lookup& a);
+    void send_lookup(lookup_query query, bool nat64_discovery);
     void execute(const core::start_attempt& a);
     void execute(const core::cancel_attempt& a);
     void execute(const core::set_timer& a);
@@ -147,6 +152,14 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void add_stages(core::attempt_id id, attempt_report& r) const;
     void note_local_endpoint(core::attempt_id id, const boost::asio::ip::tcp::socket& socket);
     void consult_history(core::time_point now, const dial_request& request);
+    void offer_answer(core::resolution_answer answer);
+    bool ipv4_unroutable(const core::resolution_answer& answer);
+    void synthesize_into(core::resolution_answer& answer);
+    void start_nat64_discovery();
+    std::optional<std::uint64_t> network_epoch() const;
+    std::optional<boost::asio::ip::address_v4> nat64_origin(
+        const boost::asio::ip::tcp::endpoint& ep) const;
+    void tag_nat64(dial_report& report) const;
     void probe_sources(std::span<const boost::asio::ip::tcp::endpoint> endpoints);
 
     boost::asio::any_io_executor io_executor_;
@@ -161,6 +174,13 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     std::optional<boost::asio::steady_timer> keepalive_;
     attempt_sockets sockets_;
     std::vector<std::shared_ptr<lookup_ticket>> tickets_;
+    // NAT64 (options_.nat64, docs/hev3.md): answers held while the prefixes are discovered,
+    // the prefixes in use, and each synthesized address with the IPv4 address it stands for.
+    std::vector<core::resolution_answer> nat64_held_;
+    std::optional<std::vector<core::nat64_prefix>> nat64_prefixes_;
+    std::vector<std::pair<boost::asio::ip::address_v6, boost::asio::ip::address_v4>> synthesized_;
+    std::optional<bool> ipv4_unroutable_;  // probed once per dial
+    bool nat64_discovering_ = false;
     std::optional<resolver_choice> resolver_;  // decided at the first lookup
     // With options_.history: the destination's key, what the history gave, what was probed.
     std::string history_host_;

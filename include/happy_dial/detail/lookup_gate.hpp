@@ -53,6 +53,8 @@ struct lookup_ticket {
     boost::asio::any_io_executor executor;  ///< guarded by gate->mutex, as `target`
     /// Emitted by the dial when it gives up on the answer (a resolver that can cancel does).
     boost::asio::cancellation_signal cancel;
+    /// The answer is the NAT64 prefix discovery's (ipv4only.arpa), not one of the target's.
+    bool nat64_discovery = false;
 
     /// Called by a lookup, from any thread: posts the answer to its dial if it still waits.
     static void answer(const std::shared_ptr<lookup_ticket>& ticket,
