@@ -4,6 +4,7 @@
 #include <happy_dial/detail/dial_core.hpp>
 #include <happy_dial/detail/lookup_gate.hpp>
 #include <happy_dial/detail/system_lookup.hpp>
+#include <happy_dial/dns_query.hpp>
 #include <happy_dial/error.hpp>
 #include <happy_dial/history.hpp>
 #include <happy_dial/observer.hpp>
@@ -12,6 +13,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <random>
 #include <variant>
 
 namespace happy_dial::detail {
@@ -43,11 +45,11 @@ struct timer_completion {
     using allocator_type = core_allocator<void>;
     std::shared_ptr<dial_core> core;
     unsigned generation;
-    bool keepalive;
+    dial_core::timer_kind kind;
 
     void operator()(boost::system::error_code ec) {
         auto* c = core.get();
-        c->on_timer(std::move(core), generation, keepalive, ec);
+        c->on_timer(std::move(core), generation, kind, ec);
     }
     allocator_type get_allocator() const noexcept { return allocator_type(*core); }
 };
@@ -120,6 +122,20 @@ void dial_core::start(dial_request&& request) {
                 offer_answer(std::move(literal));
             } else {
                 engine_.start(now, target_);
+                if (options_.https_records == https_records_mode::opportunistic &&
+                    target_.needs_lookup() && !target_.literal && !options_.transport &&
+                    !engine_.done()) {
+                    const auto port = target_.port ? target_.port : service_port(target_.service);
+                    if (port) {
+                        https_.emplace(
+                            target_.host,
+                            *port,
+                            options_.supported_alpns.empty() ? core::default_tcp_alpns()
+                                                             : options_.supported_alpns,
+                            options_.https_shuffle_seed.value_or(std::random_device{}()));
+                        start_https_query(core::https_query_name(target_.host, *port));
+                    }
+                }
             }
         }
         run_actions();
@@ -167,7 +183,10 @@ void dial_core::on_answer(self_ptr self, core::resolution_answer answer) {
             if (options_.history) {
                 probe_sources(answer.endpoints);
             }
-            offer_answer(std::move(answer));
+            if (!hold_for_https(answer)) {
+                shape_for_https(answer);
+                offer_answer(std::move(answer));
+            }
             run_actions();
         }
     }
@@ -284,6 +303,162 @@ void dial_core::on_nat64_answer(self_ptr self, core::resolution_answer answer) {
         }
     }
     leave(std::move(self), lock, true);
+}
+
+// Sends the HTTPS query for `name` (the origin's, then each AliasMode target's) with c-ares
+// on the I/O executor; its answer comes back to on_https_answer. Without c-ares it completes
+// with error::resolver_unavailable: the dial goes on without records.
+void dial_core::start_https_query(const std::string& name) {
+    https_name_ = name;
+    https_pending_ = true;
+    ++outstanding_;
+    auto self = shared_from_this();
+    start_dns_query(io_executor_,
+                    name,
+                    core::dns_type_https,
+                    https_cancel_.slot(),
+                    [self, executor = io_executor_](boost::system::error_code ec,
+                                                    std::vector<std::uint8_t> message) mutable {
+                        // Posted: this runs inside c-ares's callback, which must not be re-entered.
+                        asio::post(
+                            executor,
+                            [self = std::move(self), ec, message = std::move(message)]() mutable {
+                                auto* d = self.get();
+                                d->on_https_answer(std::move(self), ec, std::move(message));
+                            });
+                    });
+}
+
+void dial_core::on_https_answer(self_ptr self,
+                                boost::system::error_code ec,
+                                std::vector<std::uint8_t> message) {
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        --outstanding_;
+        https_pending_ = false;
+        if (!done_) {
+            std::vector<core::service_record> records;
+            core::dns_message parsed;
+            if (!ec && !core::parse_dns_message(message, parsed)) {
+                records = core::service_records_of(parsed, https_name_).records;
+            }
+            https_records_.insert(https_records_.end(), records.begin(), records.end());
+            const bool service_mode = std::any_of(
+                records.begin(), records.end(), [](const auto& r) { return !r.alias_mode(); });
+            // RFC 9460 §2.4.2: an AliasMode record sends the client to its target's records
+            // ("." means no service); the chain is bounded.
+            const auto alias = std::find_if(records.begin(), records.end(), [](const auto& r) {
+                return r.alias_mode() && !r.target.empty();
+            });
+            if (!service_mode && alias != records.end() && https_depth_ < core::max_alias_depth &&
+                !https_released_) {
+                ++https_depth_;
+                start_https_query(alias->target);
+            } else if (!https_released_) {
+                if (https_depth_ > 0) {
+                    // The services of an alias's target: "." there is that target, not the
+                    // origin, so its records reach it through their hints.
+                    for (auto& r : records) {
+                        if (r.target.empty()) {
+                            r.target = https_name_;
+                        }
+                    }
+                }
+                https_->set_records(records);
+                use_https_records(core::clock::now());
+                run_actions();
+            }
+            // Records after the hold gave up are only reported (the draft lets a client use
+            // them for later connections).
+        }
+    }
+    leave(std::move(self), lock, true);
+}
+
+// An address answer of the origin waits for the HTTPS records while they are due: the first
+// one starts the Resolution Delay after which they are given up (v3 draft §4).
+bool dial_core::hold_for_https(core::resolution_answer& answer) {
+    if (!https_ || https_->answered() || https_released_ || !answer.family) {
+        return false;
+    }
+    https_held_.push_back(std::move(answer));
+    if (!https_hold_timer_) {
+        https_hold_timer_.emplace(io_executor_);
+        https_hold_timer_->expires_at(core::hold_address_answers_until(
+            core::clock::now(), engine_.config().resolution_delay));
+        ++outstanding_;
+        https_hold_timer_->async_wait(
+            timer_completion{shared_from_this(), 0, timer_kind::https_hold});
+    }
+    return true;
+}
+
+// The records are in: per family, the endpoints they make (with the held answer of that
+// family, or with the hints standing in for it), in service order, then the rest as usual.
+void dial_core::use_https_records(core::time_point now) {
+    https_released_ = true;
+    if (https_hold_timer_) {
+        https_hold_timer_->cancel();
+    }
+    auto held = std::move(https_held_);
+    for (const auto f : {core::address_family::ipv6, core::address_family::ipv4}) {
+        auto it =
+            std::find_if(held.begin(), held.end(), [&](const auto& a) { return a.family == f; });
+        if (it == held.end()) {
+            core::resolution_answer hints;
+            hints.endpoints = https_->endpoints(f, nullptr);
+            if (!hints.endpoints.empty()) {
+                hint_answers_.push_back(engine_.trace().answers.size());
+                engine_.on_answer(now, std::move(hints));
+            }
+            continue;
+        }
+        it->endpoints = https_->endpoints(f, &it->endpoints);
+        offer_answer(std::move(*it));
+        held.erase(it);
+    }
+    for (auto& a : held) {  // a second answer of a family (a merged late one)
+        shape_for_https(a);
+        offer_answer(std::move(a));
+    }
+}
+
+// The hold gave up on the records: the held answers go on as they came.
+void dial_core::release_held_answers() {
+    https_released_ = true;
+    auto held = std::move(https_held_);
+    for (auto& a : held) {
+        offer_answer(std::move(a));
+    }
+}
+
+// An origin answer after the records: its addresses get the services' ports and order, and
+// the hints of its family that it does not hold are withdrawn.
+void dial_core::shape_for_https(core::resolution_answer& answer) {
+    if (!https_ || !https_->answered() || !answer.family) {
+        return;
+    }
+    const auto unconfirmed = https_->unconfirmed_hints(*answer.family, answer.endpoints);
+    answer.endpoints = https_->endpoints_of(answer.endpoints);
+    if (!unconfirmed.empty()) {
+        engine_.withdraw(core::clock::now(), unconfirmed);
+    }
+}
+
+void dial_core::tag_https(dial_report& report) const {
+    report.service_records = https_records_;
+    for (const auto i : hint_answers_) {
+        if (i >= report.answers.size()) {
+            continue;
+        }
+        for (auto& e : report.answers[i].endpoints) {
+            e.from_hint = true;
+            if (e.attempt && *e.attempt < report.attempts.size()) {
+                report.attempts[*e.attempt].from_hint = true;
+            }
+        }
+    }
 }
 
 // The network the cached prefixes belong to: the history's epoch, when the dial has one.
@@ -454,14 +629,18 @@ void dial_core::on_stage_done(self_ptr self, core::attempt_id id, boost::system:
 
 void dial_core::on_timer(self_ptr self,
                          unsigned generation,
-                         bool keepalive,
+                         timer_kind kind,
                          boost::system::error_code ec) {
     lock_type lock(mutex_);
     {
         running_guard running(this);
         --outstanding_;
-        if (!keepalive && !done_ && !ec && generation == timer_generation_) {
+        if (kind == timer_kind::attempt && !done_ && !ec && generation == timer_generation_) {
             engine_.on_timer(core::clock::now());
+            run_actions();
+        } else if (kind == timer_kind::https_hold && !done_ && !ec && !https_released_) {
+            // v3 draft §4: the HTTPS answer is late; the address answers go on without it.
+            release_held_answers();
             run_actions();
         }
     }
@@ -554,7 +733,7 @@ void dial_core::keep_alive_during_lookups() {
     keepalive_.emplace(io_executor_);
     keepalive_->expires_at(asio::steady_timer::time_point::max());
     ++outstanding_;
-    keepalive_->async_wait(timer_completion{shared_from_this(), 0, true});
+    keepalive_->async_wait(timer_completion{shared_from_this(), 0, timer_kind::keepalive});
 }
 
 void dial_core::execute(const core::start_attempt& a) {
@@ -633,7 +812,7 @@ void dial_core::arm_timer(core::time_point at, unsigned generation) {
     }
     timer_->expires_at(at);  // cancels an earlier wait, whose handler then sees a stale gen
     ++outstanding_;
-    timer_->async_wait(timer_completion{shared_from_this(), generation, false});
+    timer_->async_wait(timer_completion{shared_from_this(), generation, timer_kind::attempt});
 }
 
 void dial_core::execute(const core::cancel_timer&) {
@@ -676,6 +855,12 @@ void dial_core::finish(boost::system::error_code ec, std::optional<core::attempt
     }
     if (keepalive_) {
         keepalive_->cancel();
+    }
+    if (https_hold_timer_) {
+        https_hold_timer_->cancel();
+    }
+    if (https_pending_) {
+        https_cancel_.emit(asio::cancellation_type::terminal);
     }
     release_lookups();
 }
@@ -754,6 +939,7 @@ dial_report dial_core::make_dial_report() const {
     }
     report.non_preferred_family_won = fell_back();
     tag_nat64(report);
+    tag_https(report);
     return report;
 }
 

@@ -12,10 +12,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace happy_dial {
 
@@ -35,6 +37,18 @@ enum class nat64_mode {
     /// UDP connect(), no packet) per dial to a synthesizable IPv4 address.
     automatic,
     off,  ///< dial IPv4 destinations as they are (no route: error network_unreachable)
+};
+
+/// Whether a dial asks for its origin's HTTPS records (RFC 9460) and uses them.
+enum class https_records_mode {
+    off,  ///< no HTTPS query (the default)
+    /// The Happy Eyeballs v3 draft's behaviour (docs/hev3.md): query HTTPS alongside AAAA and A
+    /// (through c-ares, whatever `resolver` says; without c-ares, or with a custom `transport`
+    /// or a `proxy`, the dial goes on without records), wait at most the Resolution Delay for
+    /// it after the first address answer, follow AliasMode records, use the hints until A/AAAA
+    /// arrive, the services' ports, and try services by priority; services whose ALPN set
+    /// shares nothing with `supported_alpns` are skipped.
+    opportunistic,
 };
 
 /// Everything that tunes one dial. The defaults are RFC 8305's (§8).
@@ -91,6 +105,15 @@ struct dial_options {
     /// Which resolver answers the lookups (docs/resolvers.md). automatic = the I/O context's
     /// choice (configure_resolvers), by default c-ares when it answers as getaddrinfo would.
     resolver_backend resolver = resolver_backend::automatic;
+    /// HTTPS records (docs/hev3.md): off by default.
+    https_records_mode https_records = https_records_mode::off;
+    /// With `https_records`: the ALPN ids this client speaks over TCP; services offering none
+    /// of them are skipped. Empty (the default, which allocates nothing) = "h2" and "http/1.1"
+    /// (core::default_tcp_alpns).
+    std::vector<std::string> supported_alpns;
+    /// With `https_records`: orders services of equal priority (RFC 9460 §2.4.1 wants them
+    /// random). Empty = a fresh random order per dial; a value replays one order (tests).
+    std::optional<std::uint64_t> https_shuffle_seed;
     /// IPv4 destinations on an IPv6-only network (docs/hev3.md): through the NAT64 (the
     /// default) or as they are.
     nat64_mode nat64 = nat64_mode::automatic;

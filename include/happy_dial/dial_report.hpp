@@ -2,6 +2,7 @@
 #pragma once
 
 #include <happy_dial/core/nat64.hpp>
+#include <happy_dial/core/svcb.hpp>
 #include <happy_dial/core/trace.hpp>
 #include <happy_dial/core/types.hpp>
 #include <happy_dial/history.hpp>
@@ -54,6 +55,8 @@ struct attempt_report {
     /// Set when `endpoint` is a NAT64 address the dial made (RFC 6052): the IPv4 address it
     /// stands for.
     std::optional<boost::asio::ip::address_v4> nat64_from{};
+    /// The address came from an HTTPS record's hint (RFC 9460 §7.3), not from an A/AAAA answer.
+    bool from_hint = false;
 };
 
 /// One endpoint of an answer and what became of it.
@@ -63,6 +66,8 @@ struct endpoint_report {
     std::optional<std::size_t> attempt{};        ///< index into dial_report::attempts
     /// Set when this is a NAT64 address the dial made: the IPv4 address it stands for.
     std::optional<boost::asio::ip::address_v4> nat64_from{};
+    /// It came from an HTTPS record's hint (its answer is the hints' one, with no family).
+    bool from_hint = false;
 };
 
 /// One resolution answer. `family` is empty for endpoints given directly (ranges, literals).
@@ -97,6 +102,9 @@ struct dial_report {
     /// The NAT64 prefixes the dial synthesized addresses with (nat64_mode::automatic on an
     /// IPv6-only network); empty when it made none.
     std::vector<core::nat64_prefix> nat64_prefixes{};
+    /// With dial_options::https_records: every HTTPS record received (AliasMode ones and the
+    /// records of their targets included), in arrival order.
+    std::vector<core::service_record> service_records{};
 };
 
 /// One answer of the engine's trace as reported (times relative to `dial_started`); its

@@ -91,6 +91,8 @@ const char* to_string(endpoint_fate f) noexcept {
             return "excluded by family policy";
         case endpoint_fate::filtered:
             return "filtered";
+        case endpoint_fate::withdrawn:
+            return "withdrawn";
     }
     return "unknown";
 }

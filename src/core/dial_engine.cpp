@@ -216,6 +216,27 @@ void dial_engine::on_answer(time_point now, resolution_answer answer) {
     step(now);
 }
 
+void dial_engine::withdraw(time_point now, std::span<const endpoint> endpoints) {
+    if (!started_ || finished_) {
+        return;
+    }
+    for (const auto& ep : endpoints) {
+        const bool attempted = std::any_of(trace_.attempts.begin(),
+                                           trace_.attempts.end(),
+                                           [&](const auto& a) { return a.target == ep; });
+        if (attempted) {
+            continue;
+        }
+        withdrawn_.push_back(ep);
+        for (auto& e : trace_.endpoints) {
+            if (e.target == ep && e.fate == endpoint_fate::queued) {
+                e.fate = endpoint_fate::withdrawn;
+            }
+        }
+    }
+    step(now);
+}
+
 void dial_engine::accept(time_point now,
                          std::optional<address_family> family,
                          std::span<const endpoint> endpoints,
@@ -504,6 +525,10 @@ void dial_engine::start_due_attempts(time_point now) {
         const auto target = queue_.pop(other_allowed);
         if (!target) {
             return;
+        }
+        if (!withdrawn_.empty() &&
+            std::find(withdrawn_.begin(), withdrawn_.end(), *target) != withdrawn_.end()) {
+            continue;
         }
         const attempt_id id = trace_.attempts.size();
         trace_.attempts.push_back(attempt_record{id, *target, now, std::nullopt, {}, {}});

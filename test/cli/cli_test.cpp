@@ -140,6 +140,11 @@ TEST_CASE("cli: every dial option has a flag", "[cli]") {
     CHECK(parse({"--resolver", "system", "h", "1"})->options.resolver == resolver_backend::system);
     CHECK(parse({"--resolver", "c-ares", "h", "1"})->options.resolver == resolver_backend::c_ares);
     CHECK(parse({"--resolver", "auto", "h", "1"})->options.resolver == resolver_backend::automatic);
+    CHECK(parse({"h", "1"})->options.https_records == https_records_mode::off);
+    CHECK(parse({"--https-records", "h", "1"})->options.https_records ==
+          https_records_mode::opportunistic);
+    CHECK(parse({"h", "1"})->options.nat64 == nat64_mode::automatic);
+    CHECK(parse({"--no-nat64", "h", "1"})->options.nat64 == nat64_mode::off);
 }
 
 TEST_CASE("cli: bad command lines are usage errors with a reason", "[cli]") {

@@ -133,25 +133,42 @@ void put_record(std::vector<unsigned char>& out, const asio::ip::address& a, std
     }
 }
 
-/// The response: header, the question echoed from the query, then `records`.
+/// One record of the question's type given as RDATA.
+void put_raw_record(std::vector<unsigned char>& out,
+                    std::uint16_t type,
+                    const std::vector<std::uint8_t>& rdata,
+                    std::uint32_t ttl) {
+    put16(out, 0xc00c);
+    put16(out, type);
+    put16(out, 1);
+    put32(out, ttl);
+    put16(out, static_cast<unsigned>(rdata.size()));
+    out.insert(out.end(), rdata.begin(), rdata.end());
+}
+
+/// The response: header, the question echoed from the query, then `records` and `raw`.
 std::vector<unsigned char> build_response(const unsigned char* query,
                                           const parsed_query& q,
                                           dns_rcode rcode,
                                           bool truncated,
                                           const std::vector<asio::ip::address>& records,
-                                          std::uint32_t ttl) {
+                                          std::uint32_t ttl,
+                                          const std::vector<std::vector<std::uint8_t>>& raw = {}) {
     std::vector<unsigned char> out;
     put16(out, q.id);
     put16(out,
           flag_qr | flag_aa | (truncated ? flag_tc : 0u) | (q.flags & flag_rd) | flag_ra |
               static_cast<unsigned>(rcode));
     put16(out, 1);
-    put16(out, static_cast<unsigned>(records.size()));
+    put16(out, static_cast<unsigned>(records.size() + raw.size()));
     put16(out, 0);
     put16(out, 0);
     out.insert(out.end(), query + 12, query + q.question_end);
     for (const auto& a : records) {
         put_record(out, a, ttl);
+    }
+    for (const auto& r : raw) {
+        put_raw_record(out, q.type, r, ttl);
     }
     return out;
 }
@@ -338,7 +355,10 @@ std::optional<reply> dns_server::state::answer(const unsigned char* p,
                                 script.rcode,
                                 truncated,
                                 with_records ? script.addresses : std::vector<asio::ip::address>{},
-                                script.ttl),
+                                script.ttl,
+                                script.rcode == dns_rcode::noerror && !truncated
+                                    ? script.rdata
+                                    : std::vector<std::vector<std::uint8_t>>{}),
                  script.delay};
 }
 

@@ -39,6 +39,9 @@ struct dns_answer_script {
     /// Answer over UDP with TC set and no records (RFC 1035 §4.1.1); the client then asks over
     /// TCP, where the full answer comes.
     bool truncate_udp = false;
+    /// Records of the script's own type given as RDATA (e.g. HTTPS, RFC 9460: see
+    /// core::encode_service_record), answered for any type with rcode noerror.
+    std::vector<std::vector<std::uint8_t>> rdata{};
 };
 
 enum class dns_transport { udp, tcp };
@@ -83,8 +86,8 @@ class dns_server {
     /// Scripts `name` (lower case, no trailing dot): A and AAAA; other types get NODATA. Replaces
     /// any earlier script of the name and restarts its loss counters. Thread-safe.
     void set(const std::string& name, dns_answer_script aaaa, dns_answer_script a);
-    /// Scripts one more record type of `name` (e.g. type_https with an rcode or a delay); its
-    /// addresses are written only for A and AAAA. Thread-safe.
+    /// Scripts one more record type of `name` (e.g. type_https with records as `rdata`, an
+    /// rcode or a delay); its addresses are written only for A and AAAA. Thread-safe.
     void set_type(const std::string& name, std::uint16_t type, dns_answer_script script);
     /// Scripts every name ending with `suffix` (e.g. ".many.hd.test") that has no exact script;
     /// the longest matching suffix wins. Thread-safe.

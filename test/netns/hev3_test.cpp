@@ -1,4 +1,5 @@
-// Happy Eyeballs v3 on a real kernel (issue 16): NAT64 on an IPv6-only namespace. The bench's
+// Happy Eyeballs v3 on a real kernel (issue 16): NAT64 on an IPv6-only namespace, and HTTPS
+// records (at the end). The bench's
 // namespace has no route to 192.0.2.0/24; its DNS server answers ipv4only.arpa as a DNS64 would
 // (RFC 7050 §3) and the synthesized addresses sit on lo. Timing windows as in
 // scenario_test.cpp: lower bounds are physical, upper bounds add `slack`.
@@ -6,10 +7,14 @@
 #include "netns/scenario.hpp"
 
 #include <happy_dial/core/nat64.hpp>
+#include <happy_dial/core/svcb.hpp>
 
 #include <boost/asio/ip/address.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
 
 using namespace happy_dial;
 using namespace happy_dial::netns;
@@ -110,4 +115,157 @@ TEST_CASE("nat64: an A-only name on an IPv6-only network connects through the NA
     REQUIRE_WINNER(r, "64:ff9b::c000:20a");
     CHECK(r.report.nat64_prefixes.size() == 2);
     CHECK(r.report.attempts.back().nat64_from == asio::ip::make_address_v4("192.0.2.10"));
+}
+
+// HTTPS records (RFC 9460) in the dial: the suite's DNS server answers type 65 with records
+// made by core::encode_service_record. The IPv6 test addresses are healthy on lo, so an
+// endpoint the dial should skip would win if it were tried.
+namespace {
+
+constexpr double rd = 50;  // Resolution Delay (default)
+
+std::vector<std::uint8_t> service(std::uint16_t priority,
+                                  std::string target,
+                                  std::vector<std::string> v6_hints,
+                                  std::vector<std::string> alpn = {},
+                                  bool no_default_alpn = false,
+                                  std::optional<std::uint16_t> port = std::nullopt) {
+    core::service_record r;
+    r.priority = priority;
+    r.target = std::move(target);
+    if (priority != 0) {
+        r.alpn = std::move(alpn);
+        r.no_default_alpn = no_default_alpn;
+        r.port = port;
+        for (const auto& h : v6_hints) {
+            r.ipv6hint.push_back(asio::ip::make_address_v6(h));
+        }
+    }
+    return core::encode_service_record(r);
+}
+
+// Scripts the HTTPS records of `host` for `port` (RFC 9460 §9.1: "_PORT._https.host" unless
+// the port is 443).
+void https_records(const std::string& host,
+                   std::vector<std::vector<std::uint8_t>> records,
+                   std::uint16_t port = bench::port) {
+    dns_answer_script script;
+    script.rdata = std::move(records);
+    bench::get().dns().set_type(core::https_query_name(host, port), dns_server::type_https, script);
+}
+
+dial_options with_https_records() {
+    dial_options options;
+    options.https_records = https_records_mode::opportunistic;
+    options.https_shuffle_seed = 1;
+    return options;
+}
+
+void https_bench() {
+    bench::get().configure({healthy("2001:db8::11"),
+                            healthy("2001:db8::21"),
+                            healthy("2001:db8::22"),
+                            healthy("127.0.0.11")});
+}
+
+}  // namespace
+
+TEST_CASE("https records: an ipv6hint is dialled while the AAAA answer is 300 ms late",
+          "[netns][https]") {
+    https_bench();
+    bench::get().dns().set("hint.hd.test",
+                           {{asio::ip::make_address("2001:db8::11")}, 300ms},
+                           {{asio::ip::make_address("127.0.0.11")}});
+    https_records("hint.hd.test", {service(1, "", {"2001:db8::11"}, {"h2"})});
+    const auto r = dial_on_bench("hint.hd.test", with_https_records(), 5000ms);
+    REQUIRE_WINNER(r, "2001:db8::11");
+    CHECK_WINDOW(r.first_syn_ms("2001:db8::11"), 0, rd);  // the hint, not the AAAA answer
+    CHECK(r.syns_to("127.0.0.11") == 0);
+    REQUIRE(r.report.service_records.size() == 1);
+    REQUIRE_FALSE(r.report.attempts.empty());
+    CHECK(r.report.attempts[0].from_hint);
+}
+
+TEST_CASE("https records: a service whose ALPN set is h3 only is skipped by a TCP dial",
+          "[netns][https]") {
+    https_bench();
+    bench::get().dns().set("h3.hd.test", {{asio::ip::make_address("2001:db8::11")}}, {});
+    https_records("h3.hd.test", {service(1, "h3.svc.hd.test", {"2001:db8::21"}, {"h3"}, true)});
+    const auto r = dial_on_bench("h3.hd.test", with_https_records(), 5000ms);
+    REQUIRE_WINNER(r, "2001:db8::11");
+    CHECK(r.syns_to("2001:db8::21") == 0);
+    CHECK(r.report.service_records.size() == 1);
+}
+
+TEST_CASE("https records: the priority 1 service is attempted before the priority 2 one",
+          "[netns][https]") {
+    https_bench();
+    bench::get().dns().set("prio.hd.test", {}, {});  // NODATA: only the services' hints
+    // Listed in the answer priority 2 first.
+    https_records(
+        "prio.hd.test",
+        {service(2, "two.hd.test", {"2001:db8::22"}), service(1, "one.hd.test", {"2001:db8::21"})});
+    const auto r = dial_on_bench("prio.hd.test", with_https_records(), 5000ms);
+    REQUIRE_WINNER(r, "2001:db8::21");
+    CHECK(r.syns_to("2001:db8::22") == 0);
+    CHECK(r.report.attempts.size() == 1);
+}
+
+TEST_CASE("https records: port= is honoured for a non-443 origin", "[netns][https]") {
+    https_bench();
+    bench::get().dns().set("port.hd.test", {{asio::ip::make_address("2001:db8::11")}}, {});
+    // RFC 9460 §9.1: the records of port 8443 live at _8443._https.<host>.
+    https_records("port.hd.test", {service(1, "", {}, {"h2"}, false, bench::port)}, 8443);
+    const auto r = dial_on_bench("port.hd.test", with_https_records(), 5000ms, "8443");
+    REQUIRE_WINNER(r, "2001:db8::11");
+    CHECK(r.connected->port() == bench::port);
+    CHECK(r.report.service_records.size() == 1);
+}
+
+TEST_CASE("https records: an AliasMode chain is followed to its service", "[netns][https]") {
+    https_bench();
+    bench::get().dns().set("alias.hd.test", {}, {});
+    https_records("alias.hd.test", {service(0, "hop.hd.test", {})});
+    https_records("hop.hd.test", {service(0, "svc.hd.test", {})}, 443);
+    https_records("svc.hd.test", {service(1, "", {"2001:db8::21"})}, 443);
+    const auto r = dial_on_bench("alias.hd.test", with_https_records(), 5000ms);
+    REQUIRE_WINNER(r, "2001:db8::21");
+    CHECK(r.dns_queries_of(dns_server::type_https) == 3);
+    CHECK(r.report.service_records.size() == 3);
+}
+
+TEST_CASE("https records: an HTTPS query never answered costs one Resolution Delay",
+          "[netns][https]") {
+    https_bench();
+    bench::get().dns().set("lost.hd.test", {{asio::ip::make_address("2001:db8::11")}}, {});
+    dns_answer_script lost;
+    lost.lost = true;
+    bench::get().dns().set_type(
+        core::https_query_name("lost.hd.test", bench::port), dns_server::type_https, lost);
+    const auto r = dial_on_bench("lost.hd.test", with_https_records(), 5000ms);
+    REQUIRE_WINNER(r, "2001:db8::11");
+    CHECK_WINDOW(r.first_syn_ms("2001:db8::11"), rd, rd + slack);
+    CHECK(r.report.service_records.empty());
+}
+
+TEST_CASE("https records: hints the AAAA answer does not hold are withdrawn", "[netns][https]") {
+    auto& b = bench::get();
+    b.configure({black_holed("2001:db8::21"), healthy("2001:db8::22"), healthy("2001:db8::11")});
+    b.dns().set("withdraw.hd.test", {{asio::ip::make_address("2001:db8::11")}, 100ms}, {});
+    https_records("withdraw.hd.test", {service(1, "", {"2001:db8::21", "2001:db8::22"})});
+    const auto r = dial_on_bench("withdraw.hd.test", with_https_records(), 5000ms);
+    // ::21 (a hint) is tried at once and black-holed; when its turn comes ::22 is gone, as
+    // the AAAA answer (::11) did not hold it.
+    REQUIRE_WINNER(r, "2001:db8::11");
+    CHECK(r.syns_to("2001:db8::22") == 0);
+    CHECK_WINDOW(r.first_syn_ms("2001:db8::11"), cad, cad + slack);
+    bool withdrawn = false;
+    for (const auto& answer : r.report.answers) {
+        for (const auto& e : answer.endpoints) {
+            if (e.endpoint.address().to_string() == "2001:db8::22") {
+                withdrawn = e.fate == endpoint_fate::withdrawn && e.from_hint;
+            }
+        }
+    }
+    CHECK(withdrawn);
 }

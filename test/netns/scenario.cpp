@@ -129,7 +129,10 @@ std::string outcome::describe() const {
     return os.str();
 }
 
-outcome dial_on_bench(const std::string& host, dial_options options, milliseconds give_up) {
+outcome dial_on_bench(const std::string& host,
+                      dial_options options,
+                      milliseconds give_up,
+                      const std::string& service) {
     auto& b = bench::get();
     outcome r;
     options.report = &r.report;
@@ -138,7 +141,7 @@ outcome dial_on_bench(const std::string& host, dial_options options, millisecond
     r.started = std::chrono::steady_clock::now();
     happy_dial::async_dial(ctx,
                            host,
-                           std::to_string(bench::port),
+                           service.empty() ? std::to_string(bench::port) : service,
                            options,
                            [&](boost::system::error_code ec, tcp::socket socket) {
                                r.elapsed = std::chrono::steady_clock::now() - r.started;

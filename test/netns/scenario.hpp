@@ -85,8 +85,12 @@ struct outcome {
 outcome run(const std::string& title, scenario s);
 
 /// One in-process dial of `host` on the bench as it is configured now (addresses, hosts file,
-/// DNS scripts), with the bench's records; gives up after `give_up`.
-outcome dial_on_bench(const std::string& host, dial_options options, milliseconds give_up);
+/// DNS scripts), with the bench's records; gives up after `give_up`. `service` defaults to the
+/// bench's port.
+outcome dial_on_bench(const std::string& host,
+                      dial_options options,
+                      milliseconds give_up,
+                      const std::string& service = {});
 
 /// Checks lower <= value <= upper (ms), naming the expression and the window on failure.
 #define CHECK_WINDOW(value, lower, upper)                                                    \

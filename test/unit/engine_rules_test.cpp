@@ -1121,3 +1121,32 @@ TEST_CASE(
         CHECK(e.trace().attempts.empty());
     }
 }
+
+TEST_CASE("v3 draft §4: a withdrawn hint is skipped and a failure moves on past it", "[engine]") {
+    dial_engine e{{}};
+    e.start(t(0), both);
+    e.on_answer(t(0), resolution_answer{std::nullopt, {v6_1, v6_2}, {}});  // hints
+    CHECK(drain(e) == seq{start_attempt{0, v6_1}, set_timer{t(250)}});
+    e.on_answer(t(10), aaaa({v6_3}));
+    const std::vector withdrawn{v6_1, v6_2};  // v6_1 already runs: not affected
+    e.withdraw(t(10), withdrawn);
+    CHECK(drain(e).empty());
+    e.on_answer(t(10), a({}));
+    drain(e);
+    e.on_attempt_result(t(20), 0, boost::asio::error::connection_refused);
+    // v6_2 came up first and was skipped; nothing is left to wait for.
+    CHECK(drain(e) == seq{start_attempt{1, v6_3}, cancel_timer{}});
+    const auto fate_of = [&](const endpoint& x) {
+        for (const auto& r : e.trace().endpoints) {
+            if (r.target == x) {
+                return r.fate;
+            }
+        }
+        return endpoint_fate::queued;
+    };
+    CHECK(fate_of(v6_2) == endpoint_fate::withdrawn);
+    e.on_attempt_result(t(30), 1, {});
+    drain(e);
+    CHECK(fate_of(v6_1) == endpoint_fate::attempted);
+    CHECK(fate_of(v6_2) == endpoint_fate::withdrawn);
+}

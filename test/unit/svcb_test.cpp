@@ -1,7 +1,9 @@
-// SVCB and HTTPS RDATA (RFC 9460) and DNS messages (RFC 1035 §4.1), parsed without I/O.
+// SVCB and HTTPS RDATA (RFC 9460) and DNS messages (RFC 1035 §4.1), parsed without I/O, and
+// the endpoints a dial makes of HTTPS records (core::https_plan, at the end).
 #include "catch.hpp"
 
 #include <happy_dial/core/dns_message.hpp>
+#include <happy_dial/core/https_plan.hpp>
 #include <happy_dial/core/svcb.hpp>
 
 #include <algorithm>
@@ -632,4 +634,108 @@ TEST_CASE("dns_parse_error has its own category", "[svcb]") {
     CHECK(std::string(ec.category().name()) == "happy_dial.dns");
     CHECK(!ec.message().empty());
     CHECK(ec != dns_parse_error::truncated);
+}
+
+namespace {
+
+core::service_record https_service(std::uint16_t priority,
+                                   std::string target,
+                                   std::vector<std::string> alpn,
+                                   std::vector<const char*> v6_hints = {}) {
+    core::service_record r;
+    r.priority = priority;
+    r.target = std::move(target);
+    r.alpn = std::move(alpn);
+    for (const auto* h : v6_hints) {
+        r.ipv6hint.push_back(boost::asio::ip::make_address_v6(h));
+    }
+    return r;
+}
+
+core::endpoint ep(const char* address, unsigned short port) {
+    return {boost::asio::ip::make_address(address), port};
+}
+
+core::https_plan tcp_plan(std::uint64_t seed = 1) {
+    return core::https_plan("example.com", 443, core::default_tcp_alpns(), seed);
+}
+
+}  // namespace
+
+TEST_CASE("https plan: services are filtered by ALPN and mandatory keys", "[svcb][https_plan]") {
+    auto h3_only = https_service(1, "", {"h3"});
+    h3_only.no_default_alpn = true;
+    auto unknown_mandatory = https_service(1, "", {"h2"});
+    unknown_mandatory.mandatory = {7};
+    const auto h3_with_default = https_service(2, "", {"h3"});  // + http/1.1 (§7.1.1)
+    const auto h2 = https_service(3, "", {"h2"});
+    const auto alias = https_service(0, "elsewhere.example", {});
+    auto plan = tcp_plan();
+    CHECK_FALSE(plan.answered());
+    const std::vector records{h3_only, unknown_mandatory, h3_with_default, h2, alias};
+    plan.set_records(records);
+    CHECK(plan.answered());
+    REQUIRE(plan.usable().size() == 2);
+    CHECK(plan.usable()[0] == h3_with_default);
+    CHECK(plan.usable()[1] == h2);
+}
+
+TEST_CASE("https plan: priority order with ties shuffled by the seed", "[svcb][https_plan]") {
+    const std::vector records{https_service(2, "b.example", {"h2"}),
+                              https_service(1, "a1.example", {"h2"}),
+                              https_service(1, "a2.example", {"h2"}),
+                              https_service(1, "a3.example", {"h2"})};
+    std::vector<std::string> first_targets;
+    for (std::uint64_t seed = 1; seed <= 16; ++seed) {
+        auto plan = tcp_plan(seed);
+        plan.set_records(records);
+        REQUIRE(plan.usable().size() == 4);
+        CHECK(plan.usable()[0].priority == 1);
+        CHECK(plan.usable()[3].target == "b.example");
+        auto again = tcp_plan(seed);
+        again.set_records(records);
+        CHECK(again.usable() == plan.usable());  // a seed replays its order
+        first_targets.push_back(plan.usable()[0].target);
+    }
+    std::sort(first_targets.begin(), first_targets.end());
+    first_targets.erase(std::unique(first_targets.begin(), first_targets.end()),
+                        first_targets.end());
+    CHECK(first_targets.size() == 3);  // every tie goes first for some seed
+}
+
+TEST_CASE("https plan: endpoints in service order with each service's port", "[svcb][https_plan]") {
+    auto origin_service = https_service(1, "", {"h2"}, {"2001:db8::1"});
+    origin_service.port = 8443;
+    const auto other = https_service(2, "cdn.example", {"h2"}, {"2001:db8::99"});
+    auto plan = tcp_plan();
+    plan.set_records(std::vector{other, origin_service});
+    using core::address_family;
+    // Before the AAAA answer: the origin service's hint stands in for it.
+    CHECK(plan.endpoints(address_family::ipv6, nullptr) ==
+          std::vector{ep("2001:db8::1", 8443), ep("2001:db8::99", 443)});
+    // With it: the origin's own addresses on the service's port.
+    const std::vector origin{ep("2001:db8::5", 443)};
+    CHECK(plan.endpoints(address_family::ipv6, &origin) ==
+          std::vector{ep("2001:db8::5", 8443), ep("2001:db8::99", 443)});
+    CHECK(plan.endpoints_of(origin) == std::vector{ep("2001:db8::5", 8443)});
+    // The hint the answer did not hold is withdrawn; the other target's is not.
+    CHECK(plan.unconfirmed_hints(address_family::ipv6, origin) ==
+          std::vector{ep("2001:db8::1", 8443)});
+    CHECK(
+        plan.unconfirmed_hints(address_family::ipv6, std::vector{ep("2001:db8::1", 443)}).empty());
+    CHECK(plan.endpoints(address_family::ipv4, nullptr).empty());
+}
+
+TEST_CASE("https plan: without a service for the origin its addresses come last",
+          "[svcb][https_plan]") {
+    auto plan = tcp_plan();
+    plan.set_records(std::vector{https_service(1, "cdn.example", {"h2"}, {"2001:db8::99"})});
+    const std::vector origin{ep("2001:db8::5", 443)};
+    CHECK(plan.endpoints(core::address_family::ipv6, &origin) ==
+          std::vector{ep("2001:db8::99", 443), ep("2001:db8::5", 443)});
+    auto none = tcp_plan();
+    none.set_records({});
+    CHECK(none.endpoints_of(origin) == origin);
+    CHECK(core::hold_address_answers_until(core::time_point{}, std::chrono::milliseconds(50)) ==
+          core::time_point{} + std::chrono::milliseconds(50));
 }

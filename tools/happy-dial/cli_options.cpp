@@ -92,6 +92,9 @@ options (defaults are RFC 8305's):
                             attempt runs the proxy's handshake for HOST PORT (not with
                             --addresses)
   --socks5 HOST:PORT        the same as --proxy socks5h://HOST:PORT
+  --https-records           query HOST's HTTPS records (RFC 9460) and use their hints, ports
+                            and priorities (dial_options::https_records, docs/hev3.md)
+  --no-nat64                dial IPv4 addresses as they are on an IPv6-only network
   --no-history              no connection history (by default the dials of this process share
                             one: address order, first family and attempt delays learned)
   --trace                   draw the race as a timeline, with each attempt's planned delay
@@ -228,6 +231,10 @@ std::optional<command> parse_command_line(const std::vector<std::string>& args,
             cmd.options.proxy = std::move(proxy);
         } else if (arg == "--no-history") {
             cmd.history = false;
+        } else if (arg == "--https-records") {
+            cmd.options.https_records = https_records_mode::opportunistic;
+        } else if (arg == "--no-nat64") {
+            cmd.options.nat64 = nat64_mode::off;
         } else if (arg == "--count") {
             auto text = value();
             if (!text) {

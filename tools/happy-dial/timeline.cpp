@@ -149,6 +149,8 @@ const char* fate_id(endpoint_fate fate) {
             return "excluded";
         case endpoint_fate::filtered:
             return "filtered";
+        case endpoint_fate::withdrawn:
+            return "withdrawn";
     }
     return "queued";
 }

@@ -82,6 +82,11 @@ class dial_engine {
     /// A resolution answer arrived (§3); later answers for a family are merged (§6).
     void on_answer(time_point now, resolution_answer answer);
 
+    /// Withdraws provisional addresses not attempted yet (an HTTPS record's hints that the
+    /// A/AAAA answer did not hold, draft-ietf-happy-happyeyeballs-v3 §4): they are skipped when
+    /// their turn comes and the trace names them withdrawn. Attempted ones are not affected.
+    void withdraw(time_point now, std::span<const endpoint> endpoints);
+
     /// Attempt `id` connected (`ec` empty) or failed. With a stage after the transport (a TLS
     /// handshake), "connected" means the stage succeeded: the attempt wins.
     void on_attempt_result(time_point now, attempt_id id, error_code ec);
@@ -169,6 +174,8 @@ class dial_engine {
     std::size_t rejected_invalid_ = 0;
     std::size_t rejected_family_ = 0;
     std::size_t rejected_filter_ = 0;
+    // Addresses withdrawn before their turn (withdraw()); empty for nearly every dial.
+    std::vector<endpoint> withdrawn_;
 };
 
 }  // namespace happy_dial::core

@@ -37,6 +37,9 @@ enum class endpoint_fate {
     invalid,      ///< not dialable: unspecified, multicast, broadcast or port 0
     excluded,     ///< its family is excluded by the family policy (ipv4_only / ipv6_only)
     filtered,     ///< refused by the endpoint_filter hook (or the hook threw)
+    /// A provisional address (an HTTPS record's hint) that the A/AAAA answer did not hold:
+    /// withdrawn before its turn (draft-ietf-happy-happyeyeballs-v3 §4).
+    withdrawn,
 };
 
 const char* to_string(endpoint_fate f) noexcept;

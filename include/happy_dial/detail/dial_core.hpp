@@ -4,6 +4,7 @@
 #pragma once
 
 #include <happy_dial/core/dial_engine.hpp>
+#include <happy_dial/core/https_plan.hpp>
 #include <happy_dial/core/target.hpp>
 #include <happy_dial/detail/attempt_sockets.hpp>
 #include <happy_dial/dial_options.hpp>
@@ -88,11 +89,23 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     /// The AAAA answer for ipv4only.arpa (NAT64 prefix discovery) arrived on the I/O executor.
     void on_nat64_answer(std::shared_ptr<dial_core> self, core::resolution_answer answer);
 
-    /// A wait on the attempt timer (or on the keep-alive timer) ended.
+    /// Which of the dial's timers a wait was on.
+    enum class timer_kind : std::uint8_t {
+        attempt,     ///< the engine's wake-up
+        keepalive,   ///< keeps the context busy while lookups run elsewhere
+        https_hold,  ///< address answers waiting for the HTTPS records give up
+    };
+
+    /// A wait on one of the dial's timers ended.
     void on_timer(std::shared_ptr<dial_core> self,
                   unsigned generation,
-                  bool keepalive,
+                  timer_kind kind,
                   boost::system::error_code ec);
+
+    /// The HTTPS query's answer (a DNS message) arrived on the I/O executor.
+    void on_https_answer(std::shared_ptr<dial_core> self,
+                         boost::system::error_code ec,
+                         std::vector<std::uint8_t> message);
 
     /// Memory for intermediate operations, from the caller's handler's allocator.
     virtual void* allocate(std::size_t size, std::size_t align) = 0;
@@ -153,6 +166,12 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void note_local_endpoint(core::attempt_id id, const boost::asio::ip::tcp::socket& socket);
     void consult_history(core::time_point now, const dial_request& request);
     void offer_answer(core::resolution_answer answer);
+    void start_https_query(const std::string& name);
+    bool hold_for_https(core::resolution_answer& answer);
+    void use_https_records(core::time_point now);
+    void release_held_answers();
+    void shape_for_https(core::resolution_answer& answer);
+    void tag_https(dial_report& report) const;
     bool ipv4_unroutable(const core::resolution_answer& answer);
     void synthesize_into(core::resolution_answer& answer);
     void start_nat64_discovery();
@@ -181,6 +200,19 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     std::vector<std::pair<boost::asio::ip::address_v6, boost::asio::ip::address_v4>> synthesized_;
     std::optional<bool> ipv4_unroutable_;  // probed once per dial
     bool nat64_discovering_ = false;
+    // HTTPS records (options_.https_records, docs/hev3.md): the plan, the query out (a name of
+    // the AliasMode chain), the address answers held for it and until when, every record
+    // received (for the report), and the answers made of hints.
+    std::optional<core::https_plan> https_;
+    std::string https_name_;
+    unsigned https_depth_ = 0;
+    bool https_pending_ = false;
+    bool https_released_ = false;  // address answers go to the engine unheld from now on
+    boost::asio::cancellation_signal https_cancel_;
+    std::vector<core::resolution_answer> https_held_;
+    std::optional<boost::asio::steady_timer> https_hold_timer_;
+    std::vector<core::service_record> https_records_;
+    std::vector<std::size_t> hint_answers_;    // indices into the trace's answers
     std::optional<resolver_choice> resolver_;  // decided at the first lookup
     // With options_.history: the destination's key, what the history gave, what was probed.
     std::string history_host_;
