@@ -444,9 +444,10 @@ struct timed_process {
     double exit_ms = -1;  ///< when waitpid reported the exit
 };
 
-timed_process run_timed(const std::vector<std::string>& argv,
-                        const std::vector<std::string>& extra_env,
-                        const std::string& marker) {
+// Unused when the CLI is not built (HAPPY_DIAL_BUILD_TOOLS=OFF: no HAPPY_DIAL_CLI).
+[[maybe_unused]] timed_process run_timed(const std::vector<std::string>& argv,
+                                         const std::vector<std::string>& extra_env,
+                                         const std::string& marker) {
     int out_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe");
@@ -529,7 +530,7 @@ timed_process run_timed(const std::vector<std::string>& argv,
 }
 
 /// "in 51.2 ms" of the CLI's "connected to ..." line; -1 when absent.
-double cli_connect_ms(const std::string& out) {
+[[maybe_unused]] double cli_connect_ms(const std::string& out) {
     const auto line = out.find("connected to ");
     if (line == std::string::npos) {
         return -1;
