@@ -176,9 +176,7 @@ void dial_core::on_answer(self_ptr self, core::resolution_answer answer) {
     lock_type lock(mutex_);
     {
         running_guard running(this);
-        if (++answers_ == tickets_.size() && keepalive_) {
-            keepalive_->cancel();
-        }
+        note_answer();
         if (!done_) {
             if (options_.history) {
                 probe_sources(answer.endpoints);
@@ -191,6 +189,13 @@ void dial_core::on_answer(self_ptr self, core::resolution_answer answer) {
         }
     }
     leave(std::move(self), lock, true);
+}
+
+// One more lookup answered: with all of them in, nothing needs the keep-alive timer.
+void dial_core::note_answer() {
+    if (++answers_ == tickets_.size() && keepalive_) {
+        keepalive_->cancel();
+    }
 }
 
 // Hands an answer to the engine. On an IPv6-only network its IPv4 addresses become NAT64
@@ -247,11 +252,8 @@ void dial_core::synthesize_into(core::resolution_answer& answer) {
             out.push_back(ep);
             continue;
         }
-        const auto v4 = ep.address().to_v4();
-        for (const auto& prefix : prefixes) {
-            const auto v6 = core::synthesize(prefix, v4);
+        for (const auto& v6 : core::synthesize_all(prefixes, ep.address().to_v4())) {
             out.emplace_back(v6, ep.port());
-            synthesized_.emplace_back(v6, v4);
         }
     }
     answer.endpoints = std::move(out);
@@ -274,9 +276,7 @@ void dial_core::on_nat64_answer(self_ptr self, core::resolution_answer answer) {
     lock_type lock(mutex_);
     {
         running_guard running(this);
-        if (++answers_ == tickets_.size() && keepalive_) {
-            keepalive_->cancel();
-        }
+        note_answer();
         nat64_discovering_ = false;
         if (!done_) {
             std::vector<asio::ip::address_v6> found;
@@ -470,18 +470,14 @@ std::optional<std::uint64_t> dial_core::network_epoch() const {
 }
 
 std::optional<asio::ip::address_v4> dial_core::nat64_origin(const tcp::endpoint& ep) const {
-    if (ep.address().is_v6()) {
-        for (const auto& [v6, v4] : synthesized_) {
-            if (v6 == ep.address().to_v6()) {
-                return v4;
-            }
-        }
+    if (!nat64_prefixes_ || !ep.address().is_v6()) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    return core::synthesized_from(*nat64_prefixes_, ep.address().to_v6());
 }
 
 void dial_core::tag_nat64(dial_report& report) const {
-    if (synthesized_.empty()) {
+    if (!nat64_prefixes_ || nat64_prefixes_->empty()) {
         return;
     }
     report.nat64_prefixes = *nat64_prefixes_;

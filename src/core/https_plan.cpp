@@ -10,10 +10,6 @@ namespace https_plan_detail {  // named: the unity build joins sources
 
 constexpr std::uint16_t highest_known_key = 6;  // ipv6hint (RFC 9460 §14.3.2)
 
-bool same_address(const endpoint& a, const endpoint& b) {
-    return a.address() == b.address();
-}
-
 }  // namespace https_plan_detail
 }  // namespace
 
@@ -129,37 +125,20 @@ std::vector<endpoint> https_plan::endpoints(address_family f,
     return out;
 }
 
-std::vector<endpoint> https_plan::hints(address_family f) const {
-    std::vector<endpoint> out;
-    for (const auto& r : usable_) {
-        https_plan_detail::append_hints(out, r, f, r.port.value_or(port_));
-    }
-    return out;
-}
-
 std::vector<endpoint> https_plan::unconfirmed_hints(address_family f,
                                                     std::span<const endpoint> addresses) const {
-    std::vector<endpoint> out;
-    for (const auto& hint : hints(f)) {
-        const bool of_origin = std::any_of(usable_.begin(), usable_.end(), [&](const auto& r) {
-            if (!serves_origin(r)) {
-                return false;
-            }
-            const auto& v6 = r.ipv6hint;
-            const auto& v4 = r.ipv4hint;
-            return hint.address().is_v6()
-                       ? std::find(v6.begin(), v6.end(), hint.address().to_v6()) != v6.end()
-                       : std::find(v4.begin(), v4.end(), hint.address().to_v4()) != v4.end();
-        });
-        const bool confirmed =
-            std::any_of(addresses.begin(), addresses.end(), [&](const endpoint& a) {
-                return https_plan_detail::same_address(a, hint);
-            });
-        if (of_origin && !confirmed) {
-            out.push_back(hint);
+    std::vector<endpoint> origin_hints;
+    for (const auto& r : usable_) {
+        if (serves_origin(r)) {
+            https_plan_detail::append_hints(origin_hints, r, f, r.port.value_or(port_));
         }
     }
-    return out;
+    std::erase_if(origin_hints, [&](const endpoint& hint) {
+        return std::any_of(addresses.begin(), addresses.end(), [&](const endpoint& a) {
+            return a.address() == hint.address();
+        });
+    });
+    return origin_hints;
 }
 
 }  // namespace happy_dial::core

@@ -60,6 +60,22 @@ boost::system::error_code read_mandatory(std::span<const std::uint8_t> value,
 }
 
 // One SvcParam into `r`; `key` is already known to be in order.
+// ipv4hint and ipv6hint (RFC 9460 §7.3): a non-empty run of whole addresses.
+template <class Address>
+boost::system::error_code read_hints(std::span<const std::uint8_t> value,
+                                     std::vector<Address>& out,
+                                     dns_parse_error malformed) {
+    typename Address::bytes_type b;
+    if (value.empty() || value.size() % b.size() != 0) {
+        return malformed;
+    }
+    for (std::size_t pos = 0; pos < value.size(); pos += b.size()) {
+        std::copy_n(value.begin() + static_cast<std::ptrdiff_t>(pos), b.size(), b.begin());
+        out.emplace_back(b);
+    }
+    return {};
+}
+
 boost::system::error_code read_param(std::uint16_t key,
                                      std::span<const std::uint8_t> value,
                                      service_record& r) {
@@ -81,15 +97,7 @@ boost::system::error_code read_param(std::uint16_t key,
             r.port = read16(value, 0);
             return {};
         case svc_param_key::ipv4hint:
-            if (value.empty() || value.size() % 4 != 0) {
-                return dns_parse_error::bad_ipv4hint;
-            }
-            for (std::size_t pos = 0; pos < value.size(); pos += 4) {
-                boost::asio::ip::address_v4::bytes_type b;
-                std::copy_n(value.begin() + static_cast<std::ptrdiff_t>(pos), 4, b.begin());
-                r.ipv4hint.emplace_back(b);
-            }
-            return {};
+            return read_hints(value, r.ipv4hint, dns_parse_error::bad_ipv4hint);
         case svc_param_key::ech:
             if (value.empty()) {
                 return dns_parse_error::bad_ech;
@@ -97,15 +105,7 @@ boost::system::error_code read_param(std::uint16_t key,
             r.ech.assign(value.begin(), value.end());
             return {};
         case svc_param_key::ipv6hint:
-            if (value.empty() || value.size() % 16 != 0) {
-                return dns_parse_error::bad_ipv6hint;
-            }
-            for (std::size_t pos = 0; pos < value.size(); pos += 16) {
-                boost::asio::ip::address_v6::bytes_type b;
-                std::copy_n(value.begin() + static_cast<std::ptrdiff_t>(pos), 16, b.begin());
-                r.ipv6hint.emplace_back(b);
-            }
-            return {};
+            return read_hints(value, r.ipv6hint, dns_parse_error::bad_ipv6hint);
     }
     r.other_params.push_back({key, std::vector<std::uint8_t>(value.begin(), value.end())});
     return {};

@@ -57,9 +57,6 @@ class https_plan {
     /// with that record's port; without such a record, each address with the dial's port.
     std::vector<endpoint> endpoints_of(std::span<const endpoint> addresses) const;
 
-    /// The hint endpoints of family `f` of every usable record, with each record's port.
-    std::vector<endpoint> hints(address_family f) const;
-
     /// Of the origin records' hints of family `f`, those the origin's answer `addresses` does
     /// not hold: provisional until the answer came, they are withdrawn now (v3 draft §4).
     std::vector<endpoint> unconfirmed_hints(address_family f,

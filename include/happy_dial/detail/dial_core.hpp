@@ -24,7 +24,6 @@
 #include <optional>
 #include <span>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace happy_dial::detail {
@@ -165,6 +164,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void add_stages(core::attempt_id id, attempt_report& r) const;
     void note_local_endpoint(core::attempt_id id, const boost::asio::ip::tcp::socket& socket);
     void consult_history(core::time_point now, const dial_request& request);
+    void note_answer();
     void offer_answer(core::resolution_answer answer);
     void start_https_query(const std::string& name);
     bool hold_for_https(core::resolution_answer& answer);
@@ -194,10 +194,9 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     attempt_sockets sockets_;
     std::vector<std::shared_ptr<lookup_ticket>> tickets_;
     // NAT64 (options_.nat64, docs/hev3.md): answers held while the prefixes are discovered,
-    // the prefixes in use, and each synthesized address with the IPv4 address it stands for.
+    // and the prefixes in use (they also say what a synthesized address stands for).
     std::vector<core::resolution_answer> nat64_held_;
     std::optional<std::vector<core::nat64_prefix>> nat64_prefixes_;
-    std::vector<std::pair<boost::asio::ip::address_v6, boost::asio::ip::address_v4>> synthesized_;
     std::optional<bool> ipv4_unroutable_;  // probed once per dial
     bool nat64_discovering_ = false;
     // HTTPS records (options_.https_records, docs/hev3.md): the plan, the query out (a name of
