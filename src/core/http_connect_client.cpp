@@ -96,7 +96,14 @@ void http_connect_client::on_head() {
         fail(error::proxy_protocol_error);
         return;
     }
-    status_ = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+    const int status = (head[9] - '0') * 100 + (head[10] - '0') * 10 + (head[11] - '0');
+    // RFC 9110 §15: status codes are 100..599. "000" would make an error_code of value 0,
+    // which reads as success, so anything outside the range is a protocol error.
+    if (status < 100 || status > 599) {
+        fail(error::proxy_protocol_error);
+        return;
+    }
+    status_ = status;
     if (status_ >= 200 && status_ < 300) {
         step_ = proxy_step::done;
     } else {

@@ -175,6 +175,14 @@ TEST_CASE("http connect: statuses, garbage and endless heads", "[proxy][http]") 
     CHECK(answer("HTTP/1.1 502 Bad Gateway\r\n\r\n")->error() != make_http_proxy_error(503));
     CHECK(answer("HELLO\r\n\r\n")->error() == error::proxy_protocol_error);
     CHECK(answer("HTTP/1.1 2x0 OK\r\n\r\n")->error() == error::proxy_protocol_error);
+    // Found by proxy_reply_fuzz: status 000 made an error_code of value 0, a failure that
+    // reported no error. Codes outside RFC 9110's 100..599 are protocol errors.
+    for (const auto* reply : {"HTTP/1.1 000  \r\n\r\n", "HTTP/1.1 099 X\r\n\r\n",
+                              "HTTP/1.1 600 X\r\n\r\n"}) {
+        const auto c = answer(reply);
+        CHECK(c->step() == core::proxy_step::failed);
+        CHECK(c->error() == error::proxy_protocol_error);
+    }
     std::string endless = "HTTP/1.1 200 OK\r\n";
     while (endless.size() < 10000) {
         endless += "X-Filler: 0123456789\r\n";
