@@ -246,17 +246,24 @@ void dial_core::synthesize_into(core::resolution_answer& answer) {
         return;
     }
     std::vector<tcp::endpoint> out;
+    std::vector<std::uint16_t> groups;  // each synthesized address keeps its service group
+    const bool grouped = !answer.groups.empty() && answer.groups.size() == answer.endpoints.size();
     out.reserve(answer.endpoints.size() * prefixes.size());
-    for (const auto& ep : answer.endpoints) {
+    for (std::size_t i = 0; i < answer.endpoints.size(); ++i) {
+        const auto& ep = answer.endpoints[i];
         if (!ep.address().is_v4() || !core::may_synthesize(ep.address().to_v4())) {
             out.push_back(ep);
-            continue;
+        } else {
+            for (const auto& v6 : core::synthesize_all(prefixes, ep.address().to_v4())) {
+                out.emplace_back(v6, ep.port());
+            }
         }
-        for (const auto& v6 : core::synthesize_all(prefixes, ep.address().to_v4())) {
-            out.emplace_back(v6, ep.port());
+        if (grouped) {
+            groups.resize(out.size(), answer.groups[i]);
         }
     }
     answer.endpoints = std::move(out);
+    answer.groups = std::move(groups);
 }
 
 // RFC 7050 §3: the NAT64's prefixes are in the AAAA answer for ipv4only.arpa, asked through
@@ -407,14 +414,18 @@ void dial_core::use_https_records(core::time_point now) {
             std::find_if(held.begin(), held.end(), [&](const auto& a) { return a.family == f; });
         if (it == held.end()) {
             core::resolution_answer hints;
-            hints.endpoints = https_->endpoints(f, nullptr);
+            auto planned = https_->endpoints(f, nullptr);
+            hints.endpoints = std::move(planned.endpoints);
+            hints.groups = std::move(planned.groups);
             if (!hints.endpoints.empty()) {
                 hint_answers_.push_back(engine_.trace().answers.size());
                 engine_.on_answer(now, std::move(hints));
             }
             continue;
         }
-        it->endpoints = https_->endpoints(f, &it->endpoints);
+        auto planned = https_->endpoints(f, &it->endpoints);
+        it->endpoints = std::move(planned.endpoints);
+        it->groups = std::move(planned.groups);
         offer_answer(std::move(*it));
         held.erase(it);
     }
@@ -440,7 +451,9 @@ void dial_core::shape_for_https(core::resolution_answer& answer) {
         return;
     }
     const auto unconfirmed = https_->unconfirmed_hints(*answer.family, answer.endpoints);
-    answer.endpoints = https_->endpoints_of(answer.endpoints);
+    auto planned = https_->endpoints_of(answer.endpoints);
+    answer.endpoints = std::move(planned.endpoints);
+    answer.groups = std::move(planned.groups);
     if (!unconfirmed.empty()) {
         engine_.withdraw(core::clock::now(), unconfirmed);
     }
@@ -568,6 +581,7 @@ void dial_core::run_stage(core::attempt_id id, std::size_t index) {
     stage_of_[id] = static_cast<std::uint8_t>(index + 1);
     ++outstanding_;
     try {
+        prepare_stage(*stages_[index], id);
         stages_[index]->start(id,
                               sockets_[id],
                               engine_.trace().attempts[id].target,
@@ -580,6 +594,25 @@ void dial_core::run_stage(core::attempt_id id, std::size_t index) {
         run_actions();
         release_stages(id);
     }
+}
+
+// Tells the stage what attempt `id`'s endpoint came with from the HTTPS records (the record's
+// ALPN ids the caller speaks, its "ech" bytes: v3 draft §4 and RFC 9460 §7.1, §14.3.2).
+void dial_core::prepare_stage(handshake_stage& stage, core::attempt_id id) {
+    attempt_service service;
+    std::vector<std::string> alpns;
+    const core::service_record* record = nullptr;
+    if (https_ && https_->answered()) {
+        record = https_->record_for(engine_.trace().attempts[id].target);
+    }
+    if (record) {
+        alpns = https_->shared_alpns(*record);
+        service.target = https_->serves_origin(*record) ? std::string_view{} : record->target;
+        service.priority = record->priority;
+        service.alpns = alpns;
+        service.ech_config_list = record->ech;
+    }
+    stage.prepare(id, service);
 }
 
 // Attempt `id` did not win: every stage it started frees what it made for it (a loser's TLS

@@ -2,6 +2,8 @@
 
 namespace happy_dial {
 
+void handshake_stage::prepare(core::attempt_id, const attempt_service&) {}
+
 void handshake_stage::cancel(core::attempt_id) {}
 
 void handshake_stage::release(core::attempt_id) noexcept {}

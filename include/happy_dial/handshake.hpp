@@ -9,7 +9,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <cstdint>
 #include <memory>
+#include <span>
+#include <string>
 #include <string_view>
 
 namespace happy_dial {
@@ -21,6 +24,25 @@ namespace happy_dial {
 /// dial's allocation policy.
 using stage_completion = detail::attempt_completion<detail::attempt_step::stage>;
 
+/// What an attempt's endpoint comes with from the origin's HTTPS records (RFC 9460; see
+/// dial_options::https_records), for a stage that uses it: a TLS stage may offer just these
+/// ALPN ids, and hand the ECH configuration to a TLS library that implements Encrypted Client
+/// Hello (OpenSSL 3.0 does not; the built-in tls_handshake ignores it). The views are valid
+/// during handshake_stage::prepare only.
+struct attempt_service {
+    /// The record's TargetName; empty when the record serves the origin's own name.
+    std::string_view target{};
+    /// The record's SvcPriority; 0 when the endpoint has no service record (then every other
+    /// field is empty too).
+    std::uint16_t priority = 0;
+    /// The record's ALPN ids that the caller speaks (dial_options::supported_alpns), in the
+    /// record's order.
+    std::span<const std::string> alpns{};
+    /// The record's "ech" value (an ECHConfigList; RFC 9460 §14.3.2) as received, not
+    /// interpreted. Empty: the record has none.
+    std::span<const std::uint8_t> ech_config_list{};
+};
+
 /// A stage of every attempt of a dial, after its TCP connect: a TLS handshake, a proxy
 /// handshake, a protocol greeting. The attempt wins when its stage completes without error; a
 /// stage error ends only that attempt (the next one starts at once, RFC 8305 §5). One object
@@ -29,6 +51,12 @@ using stage_completion = detail::attempt_completion<detail::attempt_step::stage>
 class handshake_stage {
   public:
     virtual ~handshake_stage() = default;
+
+    /// Attempt `id`'s stage is about to start (called right before start(), on the same
+    /// thread): what the attempt's endpoint comes with from the origin's HTTPS records. Called
+    /// for every attempt, with an empty `service` (priority 0) when the endpoint has no service
+    /// record or the dial used none. The default does nothing.
+    virtual void prepare(core::attempt_id id, const attempt_service& service);
 
     /// Runs the stage on attempt `id`'s connected `socket` to `peer`. The socket stays at its
     /// address until the attempt ends; the stage may work on it in place or move it into a

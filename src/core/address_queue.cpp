@@ -64,13 +64,13 @@ void address_queue::reserve(std::size_t ipv6, std::size_t ipv4) {
     }
 }
 
-bool address_queue::add(const endpoint& ep) {
+bool address_queue::add(const endpoint& ep, std::uint16_t group) {
     if (slots_.empty() && added_ < linear_limit) {
         const auto& items = list(family_of(ep)).items;
         if (std::find(items.begin(), items.end(), ep) != items.end()) {
             return false;
         }
-        append(ep, 0);
+        append(ep, group, 0);
         return true;
     }
     ensure_slots(added_ + 1);
@@ -81,14 +81,33 @@ bool address_queue::add(const endpoint& ep) {
             return false;
         }
     }
-    append(ep, i);
+    append(ep, group, i);
     return true;
 }
 
 // Adds a new address to its family's list and, when the table is in use, to slot `slot`.
-void address_queue::append(const endpoint& ep, std::size_t slot) {
+void address_queue::append(const endpoint& ep, std::uint16_t group, std::size_t slot) {
     const address_family f = family_of(ep);
-    auto& items = list(f).items;
+    auto& l = list(f);
+    auto& items = l.items;
+    if (group != 0 || !l.groups.empty()) {
+        l.groups.resize(items.size(), 0);
+        // Behind every untried address of a group not above `group` (the untried part is
+        // sorted by group); handed-out addresses stay where they are.
+        const auto first = l.groups.begin() + static_cast<std::ptrdiff_t>(l.next);
+        const auto at = std::upper_bound(first, l.groups.end(), group);
+        const auto index = at - l.groups.begin();
+        if (at != l.groups.end()) {
+            l.groups.insert(at, group);
+            items.insert(items.begin() + index, ep);
+            ++added_;
+            if (!slots_.empty()) {
+                rehash(slots_.size());  // the items behind it moved: rare (late answers)
+            }
+            return;
+        }
+        l.groups.push_back(group);
+    }
     if (!slots_.empty()) {
         slots_[slot] = (static_cast<std::uint32_t>(items.size()) |
                         (static_cast<int>(f) != 0 ? family_bit : 0u)) +
@@ -124,11 +143,15 @@ std::optional<endpoint> address_queue::pop(bool allow_other) {
     if (f == other_ && !allow_other) {
         f = preferred_;
     }
+    const address_family g = f == preferred_ ? other_ : preferred_;
     if (untried(f) == 0) {
-        f = f == preferred_ ? other_ : preferred_;
+        f = g;
         if (f == other_ && !allow_other) {
             return std::nullopt;
         }
+    } else if ((g == preferred_ || allow_other) && untried(g) > 0 &&
+               list(g).next_group() < list(f).next_group()) {
+        f = g;  // v3 §4: a group's addresses of both families before the next group's
     }
     auto& l = list(f);
     if (l.next == l.items.size()) {

@@ -212,7 +212,10 @@ void dial_engine::on_answer(time_point now, resolution_answer answer) {
     if (!started_ || finished_) {
         return;
     }
-    accept(now, answer.family, answer.endpoints, answer.error, answer.ttl);
+    if (!answer.groups.empty() && answer.groups.size() != answer.endpoints.size()) {
+        answer.groups.clear();  // a malformed grouping is ignored, not trusted
+    }
+    accept(now, answer.family, answer.endpoints, answer.error, answer.ttl, answer.groups);
     step(now);
 }
 
@@ -241,7 +244,8 @@ void dial_engine::accept(time_point now,
                          std::optional<address_family> family,
                          std::span<const endpoint> endpoints,
                          error_code error,
-                         std::chrono::seconds ttl) {
+                         std::chrono::seconds ttl,
+                         std::span<const std::uint16_t> groups) {
     answer_record record{family, now, endpoints.size(), 0, error, ttl};
     const auto answer_index = static_cast<std::uint32_t>(trace_.answers.size());
     const auto note = [&](const endpoint& ep, endpoint_fate fate) {
@@ -267,38 +271,17 @@ void dial_engine::accept(time_point now,
             v6 += family_of(ep) == address_family::ipv6 ? 1u : 0u;
         }
         queue_.reserve(v6, endpoints.size() - v6);  // one allocation per list, not log n
-        small_vector<endpoint, 4> sorted;
-        if (hints_.sort && endpoints.size() > 1) {
-            // RFC 6724 and the history rules within the answer, stable: ties keep the
-            // resolver's order (rule 10). Short answers by insertion, which allocates nothing
-            // (std::stable_sort takes a temporary buffer: a third allocation per dial).
-            sorted.assign(endpoints.begin(), endpoints.end());
-            const auto less = [this](const endpoint& x, const endpoint& y) { return before(x, y); };
-            if (sorted.size() > 16) {
-                std::stable_sort(sorted.begin(), sorted.end(), less);
-            } else {
-                for (std::size_t i = 1; i < sorted.size(); ++i) {
-                    const endpoint item = sorted[i];
-                    std::size_t j = i;
-                    for (; j > 0 && less(item, sorted[j - 1]); --j) {
-                        sorted[j] = sorted[j - 1];
-                    }
-                    sorted[j] = item;
-                }
-            }
-            endpoints = std::span<const endpoint>(sorted.data(), sorted.size());
-        }
-        for (const endpoint& ep : endpoints) {
+        const auto consider = [&](const endpoint& ep, std::uint16_t group) {
             // Envoy CVE-2024-53269: odd endpoints are skipped, never sorted or dialled.
             if (!is_dialable(ep)) {
                 ++rejected_invalid_;
                 note(ep, endpoint_fate::invalid);
-                continue;
+                return;
             }
             if (!family_allowed(config_.preference, family_of(ep))) {
                 ++rejected_family_;
                 note(ep, endpoint_fate::excluded);
-                continue;
+                return;
             }
             bool allowed = true;
             if (config_.endpoint_filter) {
@@ -311,13 +294,57 @@ void dial_engine::accept(time_point now,
             if (!allowed) {
                 ++rejected_filter_;
                 note(ep, endpoint_fate::filtered);
-                continue;
+                return;
             }
-            if (queue_.add(ep)) {  // §4: duplicates removed
+            if (queue_.add(ep, group)) {  // §4: duplicates removed
                 ++record.accepted;
                 note(ep, endpoint_fate::queued);
             } else {
                 note(ep, endpoint_fate::duplicate);
+            }
+        };
+        if (!groups.empty()) {
+            // Service groups (HTTPS records): the queue keeps each family's untried part in
+            // group order; within a group, RFC 6724 and the history rules as below.
+            std::vector<std::size_t> order(endpoints.size());
+            for (std::size_t i = 0; i < order.size(); ++i) {
+                order[i] = i;
+            }
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+                if (groups[x] != groups[y]) {
+                    return groups[x] < groups[y];
+                }
+                return hints_.sort && before(endpoints[x], endpoints[y]);
+            });
+            for (const auto i : order) {
+                consider(endpoints[i], groups[i]);
+            }
+        } else {
+            small_vector<endpoint, 4> sorted;
+            if (hints_.sort && endpoints.size() > 1) {
+                // RFC 6724 and the history rules within the answer, stable: ties keep the
+                // resolver's order (rule 10). Short answers by insertion, which allocates nothing
+                // (std::stable_sort takes a temporary buffer: a third allocation per dial).
+                sorted.assign(endpoints.begin(), endpoints.end());
+                const auto less = [this](const endpoint& x, const endpoint& y) {
+                    return before(x, y);
+                };
+                if (sorted.size() > 16) {
+                    std::stable_sort(sorted.begin(), sorted.end(), less);
+                } else {
+                    for (std::size_t i = 1; i < sorted.size(); ++i) {
+                        const endpoint item = sorted[i];
+                        std::size_t j = i;
+                        for (; j > 0 && less(item, sorted[j - 1]); --j) {
+                            sorted[j] = sorted[j - 1];
+                        }
+                        sorted[j] = item;
+                    }
+                }
+                endpoints = std::span<const endpoint>(sorted.data(), sorted.size());
+            }
+            for (const endpoint& ep : endpoints) {
+                consider(ep, 0);
             }
         }
     } else {

@@ -42,40 +42,100 @@ bool https_plan::usable(const service_record& r) const {
     });
 }
 
+// The position, in the caller's preference order, of the first id the record offers (0 when
+// the caller named none: every record is one protocol group).
+std::size_t https_plan::alpn_rank(const service_record& r) const {
+    if (alpns_.empty()) {
+        return 0;
+    }
+    const auto offered = r.alpn_set();
+    for (std::size_t i = 0; i < alpns_.size(); ++i) {
+        if (std::find(offered.begin(), offered.end(), alpns_[i]) != offered.end()) {
+            return i;
+        }
+    }
+    return alpns_.size();  // unreachable for a usable record
+}
+
 void https_plan::set_records(std::span<const service_record> records) {
     answered_ = true;
     usable_.clear();
+    groups_.clear();
     for (const auto& r : records) {
         if (usable(r)) {
             usable_.push_back(r);
         }
     }
-    // RFC 9460 §2.4.1: lower SvcPriority first, equal ones in random order (seeded, so tests
+    // v3 draft §4: grouped by application protocol (the caller's preference), then by
+    // SvcPriority, lower first; RFC 9460 §2.4.1: equal ones in random order (seeded, so tests
     // and fuzzers can replay it).
     std::mt19937_64 random(seed_);
     std::shuffle(usable_.begin(), usable_.end(), random);
-    std::stable_sort(usable_.begin(), usable_.end(), [](const auto& a, const auto& b) {
-        return a.priority < b.priority;
+    const auto key = [this](const service_record& r) {
+        return std::pair{alpn_rank(r), r.priority};
+    };
+    std::stable_sort(usable_.begin(), usable_.end(), [&](const auto& a, const auto& b) {
+        return key(a) < key(b);
     });
+    std::uint16_t group = 0;
+    for (std::size_t i = 0; i < usable_.size(); ++i) {
+        if (i > 0 && key(usable_[i]) != key(usable_[i - 1])) {
+            ++group;
+        }
+        groups_.push_back(group);
+    }
+}
+
+const service_record* https_plan::record_for(const endpoint& ep) const noexcept {
+    for (const auto& r : usable_) {
+        if (r.port.value_or(port_) != ep.port()) {
+            continue;
+        }
+        if (serves_origin(r)) {
+            return &r;
+        }
+        const bool hinted =
+            ep.address().is_v6()
+                ? std::find(r.ipv6hint.begin(), r.ipv6hint.end(), ep.address().to_v6()) !=
+                      r.ipv6hint.end()
+                : std::find(r.ipv4hint.begin(), r.ipv4hint.end(), ep.address().to_v4()) !=
+                      r.ipv4hint.end();
+        if (hinted) {
+            return &r;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<std::string> https_plan::shared_alpns(const service_record& r) const {
+    auto ids = r.alpn_set();
+    if (!alpns_.empty()) {
+        std::erase_if(ids, [&](const std::string& id) {
+            return std::find(alpns_.begin(), alpns_.end(), id) == alpns_.end();
+        });
+    }
+    return ids;
 }
 
 bool https_plan::serves_origin(const service_record& r) const noexcept {
     return r.target.empty() || r.target == origin_;
 }
 
-std::vector<endpoint> https_plan::endpoints_of(std::span<const endpoint> addresses) const {
-    std::vector<endpoint> out;
-    for (const auto& r : usable_) {
-        if (!serves_origin(r)) {
+service_endpoints https_plan::endpoints_of(std::span<const endpoint> addresses) const {
+    service_endpoints out;
+    for (std::size_t i = 0; i < usable_.size(); ++i) {
+        if (!serves_origin(usable_[i])) {
             continue;
         }
         for (const auto& a : addresses) {
-            out.emplace_back(a.address(), r.port.value_or(port_));
+            out.endpoints.emplace_back(a.address(), usable_[i].port.value_or(port_));
+            out.groups.push_back(groups_[i]);
         }
     }
-    if (out.empty()) {
+    if (out.endpoints.empty()) {
         for (const auto& a : addresses) {
-            out.emplace_back(a.address(), port_);
+            out.endpoints.emplace_back(a.address(), port_);
+            out.groups.push_back(no_service_group());
         }
     }
     return out;
@@ -99,28 +159,35 @@ void append_hints(std::vector<endpoint>& out,
     }
 }
 
+void append_group(service_endpoints& out, std::uint16_t group) {
+    out.groups.resize(out.endpoints.size(), group);
+}
+
 }  // namespace https_plan_detail
 }  // namespace
 
-std::vector<endpoint> https_plan::endpoints(address_family f,
-                                            const std::vector<endpoint>* origin) const {
-    std::vector<endpoint> out;
+service_endpoints https_plan::endpoints(address_family f,
+                                        const std::vector<endpoint>* origin) const {
+    service_endpoints out;
     bool origin_served = false;
-    for (const auto& r : usable_) {
+    for (std::size_t i = 0; i < usable_.size(); ++i) {
+        const auto& r = usable_[i];
         const auto port = r.port.value_or(port_);
         if (serves_origin(r) && origin) {
             origin_served = true;
             for (const auto& a : *origin) {
-                out.emplace_back(a.address(), port);
+                out.endpoints.emplace_back(a.address(), port);
             }
         } else {
-            https_plan_detail::append_hints(out, r, f, port);
+            https_plan_detail::append_hints(out.endpoints, r, f, port);
         }
+        https_plan_detail::append_group(out, groups_[i]);
     }
     if (origin && !origin_served) {
         for (const auto& a : *origin) {
-            out.emplace_back(a.address(), port_);
+            out.endpoints.emplace_back(a.address(), port_);
         }
+        https_plan_detail::append_group(out, no_service_group());
     }
     return out;
 }

@@ -269,3 +269,54 @@ TEST_CASE("https records: hints the AAAA answer does not hold are withdrawn", "[
     }
     CHECK(withdrawn);
 }
+
+namespace {
+
+// A stage that lets every attempt win at once and keeps what prepare() told it.
+class service_recorder final : public handshake_stage {
+  public:
+    struct seen {
+        std::uint16_t priority = 0;
+        std::string target;
+        std::vector<std::string> alpns;
+        std::vector<std::uint8_t> ech;
+    };
+    std::vector<seen> prepared;
+
+    void prepare(core::attempt_id, const attempt_service& service) override {
+        prepared.push_back({service.priority,
+                            std::string(service.target),
+                            {service.alpns.begin(), service.alpns.end()},
+                            {service.ech_config_list.begin(), service.ech_config_list.end()}});
+    }
+    void start(core::attempt_id,
+               asio::ip::tcp::socket& socket,
+               const asio::ip::tcp::endpoint&,
+               stage_completion done) override {
+        asio::post(socket.get_executor(), [done = std::move(done)]() mutable { done({}); });
+    }
+};
+
+}  // namespace
+
+TEST_CASE("https records: the stage is told the service's ALPN ids and its ech bytes",
+          "[netns][https]") {
+    https_bench();
+    bench::get().dns().set("ech.hd.test", {{asio::ip::make_address("2001:db8::11")}}, {});
+    core::service_record r;
+    r.priority = 1;
+    r.alpn = {"h3", "h2"};  // + http/1.1 by default; h3 is not for a TCP caller
+    r.ech = {0x00, 0x05, 0xfe, 0x0d, 0x00, 0x01, 0x02};
+    https_records("ech.hd.test", {core::encode_service_record(r)});
+    auto options = with_https_records();
+    auto recorder = std::make_shared<service_recorder>();
+    options.handshake = recorder;
+    const auto result = dial_on_bench("ech.hd.test", options, 5000ms);
+    REQUIRE_WINNER(result, "2001:db8::11");
+    REQUIRE(recorder->prepared.size() == 1);
+    const auto& seen = recorder->prepared[0];
+    CHECK(seen.priority == 1);
+    CHECK(seen.target.empty());  // the origin's own service
+    CHECK(seen.alpns == std::vector<std::string>{"h2", "http/1.1"});
+    CHECK(seen.ech == r.ech);
+}

@@ -154,3 +154,71 @@ TEST_CASE("address_queue: clear() forgets every untried address", "[engine]") {
     CHECK_FALSE(q.has_next(true));
     CHECK_FALSE(q.pop(true));
 }
+
+namespace {
+namespace grouped_queue {
+
+/// Pops everything, as the addresses' last digits ("61 41 62": 2001:db8::1, 192.0.2.1, ...).
+std::string order_by_name(address_queue& q) {
+    std::string out;
+    while (auto x = q.pop(true)) {
+        const auto text = x->address().to_string();
+        out += (out.empty() ? "" : " ") + std::string(1, x->address().is_v6() ? '6' : '4') +
+               text.back();
+    }
+    return out;
+}
+
+}  // namespace grouped_queue
+}  // namespace
+
+TEST_CASE("address_queue v3 §4: a service group of both families goes before the next group",
+          "[engine][https]") {
+    // Group 0: three IPv6 and one IPv4; group 1: one IPv4 and one IPv6. Interleaving by
+    // counts alone would give 61 41 62 42 63: 42 (group 1) before 63 (group 0).
+    address_queue q{address_family::ipv6, 1};
+    q.add(ep("2001:db8::1"), 0);
+    q.add(ep("2001:db8::2"), 0);
+    q.add(ep("2001:db8::3"), 0);
+    q.add(ep("2001:db8::4"), 1);
+    q.add(ep("192.0.2.1"), 0);
+    q.add(ep("192.0.2.2"), 1);
+    CHECK(grouped_queue::order_by_name(q) == "61 41 62 63 42 64");
+}
+
+TEST_CASE("address_queue v3 §4: a late address of an earlier group goes before later groups",
+          "[engine][https]") {
+    address_queue q{address_family::ipv6, 1};
+    q.add(ep("2001:db8::3"), 2);  // a hint of a later service
+    q.add(ep("192.0.2.3"), 2);
+    REQUIRE(q.pop(true)->address().to_string() == "2001:db8::3");
+    q.add(ep("192.0.2.1"), 0);  // the origin's A answer comes late
+    q.add(ep("2001:db8::1"), 1);
+    q.add(ep("192.0.2.1"), 1);  // a duplicate stays where it was
+    CHECK(q.untried() == 3);
+    CHECK(grouped_queue::order_by_name(q) == "41 61 43");
+}
+
+TEST_CASE("address_queue v3 §4: groups keep their order past the hash table's threshold",
+          "[engine][https]") {
+    address_queue q{address_family::ipv4, 1};
+    for (int i = 9; i >= 1; --i) {  // nine groups, added in reverse: each goes first
+        q.add(ep("192.0.2." + std::to_string(i)), static_cast<std::uint16_t>(i));
+    }
+    CHECK_FALSE(q.add(ep("192.0.2.5"), 0));  // still found as a duplicate after the moves
+    std::string out;
+    while (auto x = q.pop(true)) {
+        out += x->address().to_string().back();
+    }
+    CHECK(out == "123456789");
+}
+
+TEST_CASE("address_queue v3 §4: pop(false) keeps to the preferred family whatever the groups",
+          "[engine][https]") {
+    address_queue q{address_family::ipv6, 1};
+    q.add(ep("2001:db8::1"), 1);
+    q.add(ep("192.0.2.1"), 0);
+    CHECK(q.pop(false)->address().is_v6());
+    CHECK(q.pop(false) == std::nullopt);
+    CHECK(q.pop(true)->address().is_v4());
+}

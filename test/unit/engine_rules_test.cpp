@@ -1150,3 +1150,35 @@ TEST_CASE("v3 draft §4: a withdrawn hint is skipped and a failure moves on past
     CHECK(fate_of(v6_1) == endpoint_fate::attempted);
     CHECK(fate_of(v6_2) == endpoint_fate::withdrawn);
 }
+
+TEST_CASE("v3 draft §4: every address of a service group is tried before the next group",
+          "[engine][https]") {
+    dial_engine e{{}};
+    e.start(t(0), both);
+    // Service group 0 holds v6_1, v6_2 and v4_1; group 1 holds v4_2 and v6_3. The answers list
+    // group 1's addresses first within each family (in the resolver's order v4_2 would start
+    // second); the engine starts group 0 first, interleaved, then group 1.
+    resolution_answer six = aaaa({v6_1, v6_3, v6_2});
+    six.groups = {0, 1, 0};
+    resolution_answer four = a({v4_2, v4_1});
+    four.groups = {1, 0};
+    e.on_answer(t(0), six);
+    e.on_answer(t(0), four);
+    std::vector<endpoint> started;
+    for (int ms = 0; ms <= 1000; ms += 250) {
+        e.on_timer(t(ms));
+        for (const auto& action : drain(e)) {
+            if (const auto* s = std::get_if<start_attempt>(&action)) {
+                started.push_back(s->target);
+            }
+        }
+    }
+    CHECK(started == std::vector{v6_1, v4_1, v6_2, v4_2, v6_3});
+    // Groups of the wrong length are ignored: the answer counts as one group.
+    dial_engine plain{{}};
+    plain.start(t(0), both);
+    resolution_answer odd = aaaa({v6_2, v6_1});
+    odd.groups = {1};
+    plain.on_answer(t(0), odd);
+    CHECK(drain(plain).front() == action{start_attempt{0, v6_2}});
+}

@@ -177,8 +177,8 @@ TEST_CASE("http connect: statuses, garbage and endless heads", "[proxy][http]") 
     CHECK(answer("HTTP/1.1 2x0 OK\r\n\r\n")->error() == error::proxy_protocol_error);
     // Found by proxy_reply_fuzz: status 000 made an error_code of value 0, a failure that
     // reported no error. Codes outside RFC 9110's 100..599 are protocol errors.
-    for (const auto* reply : {"HTTP/1.1 000  \r\n\r\n", "HTTP/1.1 099 X\r\n\r\n",
-                              "HTTP/1.1 600 X\r\n\r\n"}) {
+    for (const auto* reply :
+         {"HTTP/1.1 000  \r\n\r\n", "HTTP/1.1 099 X\r\n\r\n", "HTTP/1.1 600 X\r\n\r\n"}) {
         const auto c = answer(reply);
         CHECK(c->step() == core::proxy_step::failed);
         CHECK(c->error() == error::proxy_protocol_error);

@@ -676,8 +676,42 @@ TEST_CASE("https plan: services are filtered by ALPN and mandatory keys", "[svcb
     plan.set_records(records);
     CHECK(plan.answered());
     REQUIRE(plan.usable().size() == 2);
-    CHECK(plan.usable()[0] == h3_with_default);
-    CHECK(plan.usable()[1] == h2);
+    // v3 §4: grouped by protocol first: h2 (the caller's first choice) at priority 3 before
+    // http/1.1 at priority 2.
+    CHECK(plan.usable()[0] == h2);
+    CHECK(plan.usable()[1] == h3_with_default);
+    CHECK(plan.group_of(0) == 0);
+    CHECK(plan.group_of(1) == 1);
+    CHECK(plan.no_service_group() == 2);
+    CHECK(plan.shared_alpns(h3_with_default) == std::vector<std::string>{"http/1.1"});
+}
+
+TEST_CASE("https plan: groups by protocol then priority and ties share a group",
+          "[svcb][https_plan]") {
+    auto http11_only = https_service(1, "old.example", {"http/1.1"}, {"2001:db8::4"});
+    http11_only.no_default_alpn = true;
+    auto plan = tcp_plan();
+    plan.set_records(std::vector{https_service(2, "b.example", {"h2"}, {"2001:db8::2"}),
+                                 http11_only,
+                                 https_service(1, "a.example", {"h2"}, {"2001:db8::1"}),
+                                 https_service(2, "c.example", {"h2"}, {"2001:db8::3"})});
+    REQUIRE(plan.usable().size() == 4);
+    CHECK(plan.usable()[0].target == "a.example");
+    CHECK(plan.usable()[3].target == "old.example");
+    CHECK(plan.group_of(0) == 0);
+    CHECK(plan.group_of(1) == 1);  // b and c: one group, in either order
+    CHECK(plan.group_of(2) == 1);
+    CHECK(plan.group_of(3) == 2);
+    const auto planned = plan.endpoints(core::address_family::ipv6, nullptr);
+    REQUIRE(planned.endpoints.size() == 4);
+    CHECK(planned.endpoints[0] == ep("2001:db8::1", 443));
+    CHECK(planned.endpoints[3] == ep("2001:db8::4", 443));
+    CHECK(planned.groups == std::vector<std::uint16_t>{0, 1, 1, 2});
+    // The record behind each endpoint, as the handshake stage is told.
+    REQUIRE(plan.record_for(ep("2001:db8::4", 443)) != nullptr);
+    CHECK(plan.record_for(ep("2001:db8::4", 443))->target == "old.example");
+    CHECK(plan.record_for(ep("2001:db8::4", 8443)) == nullptr);  // not this service's port
+    CHECK(plan.record_for(ep("2001:db8::99", 443)) == nullptr);  // no service lists it
 }
 
 TEST_CASE("https plan: priority order with ties shuffled by the seed", "[svcb][https_plan]") {
@@ -711,19 +745,22 @@ TEST_CASE("https plan: endpoints in service order with each service's port", "[s
     plan.set_records(std::vector{other, origin_service});
     using core::address_family;
     // Before the AAAA answer: the origin service's hint stands in for it.
-    CHECK(plan.endpoints(address_family::ipv6, nullptr) ==
+    CHECK(plan.endpoints(address_family::ipv6, nullptr).endpoints ==
           std::vector{ep("2001:db8::1", 8443), ep("2001:db8::99", 443)});
     // With it: the origin's own addresses on the service's port.
     const std::vector origin{ep("2001:db8::5", 443)};
-    CHECK(plan.endpoints(address_family::ipv6, &origin) ==
-          std::vector{ep("2001:db8::5", 8443), ep("2001:db8::99", 443)});
-    CHECK(plan.endpoints_of(origin) == std::vector{ep("2001:db8::5", 8443)});
+    const auto with_origin = plan.endpoints(address_family::ipv6, &origin);
+    CHECK(with_origin.endpoints == std::vector{ep("2001:db8::5", 8443), ep("2001:db8::99", 443)});
+    CHECK(with_origin.groups == std::vector<std::uint16_t>{0, 1});
+    CHECK(plan.endpoints_of(origin).endpoints == std::vector{ep("2001:db8::5", 8443)});
+    REQUIRE(plan.record_for(ep("2001:db8::5", 8443)) != nullptr);
+    CHECK(plan.record_for(ep("2001:db8::5", 8443))->port == 8443);
     // The hint the answer did not hold is withdrawn; the other target's is not.
     CHECK(plan.unconfirmed_hints(address_family::ipv6, origin) ==
           std::vector{ep("2001:db8::1", 8443)});
     CHECK(
         plan.unconfirmed_hints(address_family::ipv6, std::vector{ep("2001:db8::1", 443)}).empty());
-    CHECK(plan.endpoints(address_family::ipv4, nullptr).empty());
+    CHECK(plan.endpoints(address_family::ipv4, nullptr).endpoints.empty());
 }
 
 TEST_CASE("https plan: without a service for the origin its addresses come last",
@@ -731,11 +768,14 @@ TEST_CASE("https plan: without a service for the origin its addresses come last"
     auto plan = tcp_plan();
     plan.set_records(std::vector{https_service(1, "cdn.example", {"h2"}, {"2001:db8::99"})});
     const std::vector origin{ep("2001:db8::5", 443)};
-    CHECK(plan.endpoints(core::address_family::ipv6, &origin) ==
-          std::vector{ep("2001:db8::99", 443), ep("2001:db8::5", 443)});
+    const auto planned = plan.endpoints(core::address_family::ipv6, &origin);
+    CHECK(planned.endpoints == std::vector{ep("2001:db8::99", 443), ep("2001:db8::5", 443)});
+    CHECK(planned.groups == std::vector<std::uint16_t>{0, plan.no_service_group()});
+    CHECK(plan.endpoints_of(origin).groups == std::vector<std::uint16_t>{1});
     auto none = tcp_plan();
     none.set_records({});
-    CHECK(none.endpoints_of(origin) == origin);
+    CHECK(none.endpoints_of(origin).endpoints == origin);
+    CHECK(none.endpoints_of(origin).groups == std::vector<std::uint16_t>{0});
     CHECK(core::hold_address_answers_until(core::time_point{}, std::chrono::milliseconds(50)) ==
           core::time_point{} + std::chrono::milliseconds(50));
 }

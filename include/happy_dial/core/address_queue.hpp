@@ -16,14 +16,21 @@ namespace happy_dial::core {
 /// the preferred family, then alternate. The order is computed from how many addresses of each
 /// family were already handed out, so an answer that arrives late is merged into the untried
 /// part exactly where a complete list would have put it (§6). Each operation is O(1) amortized.
+///
+/// Addresses may carry a group (an HTTPS record's service group, RFC 9460 and
+/// draft-ietf-happy-happyeyeballs-v3 §4: lower groups first): each family's untried part stays
+/// ordered by group, and pop() takes the other family out of its interleaving turn when that
+/// family's next address is in an earlier group, so a whole group is tried before the next one.
+/// Addresses without a group are group 0; until a non-zero group arrives, groups cost nothing.
 class address_queue {
   public:
     /// An empty queue that tries `preferred` first and interleaves after `first_family_count`.
     address_queue(address_family preferred, unsigned first_family_count);
 
-    /// Adds `ep` unless it was ever added before (duplicates are removed, §4). Returns whether
-    /// it was added.
-    bool add(const endpoint& ep);
+    /// Adds `ep` in `group` unless it was ever added before (duplicates are removed, §4).
+    /// Returns whether it was added. It goes behind the untried addresses of its family with a
+    /// group not above its own.
+    bool add(const endpoint& ep, std::uint16_t group = 0);
 
     /// Makes room for `ipv6` and `ipv4` more addresses, so that adding them allocates nothing
     /// (one answer costs a constant number of allocations, however long it is).
@@ -57,7 +64,9 @@ class address_queue {
   private:
     struct family_list {
         small_vector<endpoint, 2> items;
-        std::size_t next = 0;  // items before `next` were handed out
+        std::vector<std::uint16_t> groups;  // per item; empty while every group is 0
+        std::size_t next = 0;               // items before `next` were handed out
+        std::uint16_t next_group() const noexcept { return groups.empty() ? 0 : groups[next]; }
     };
 
     family_list& list(address_family f) noexcept { return lists_[static_cast<std::size_t>(f)]; }
@@ -68,7 +77,7 @@ class address_queue {
     const endpoint& at(std::uint32_t ref) const noexcept;
     void rehash(std::size_t slots);
     void ensure_slots(std::size_t addresses);
-    void append(const endpoint& ep, std::size_t slot);
+    void append(const endpoint& ep, std::uint16_t group, std::size_t slot);
 
     address_family preferred_;
     address_family other_;

@@ -30,6 +30,10 @@ struct resolution_answer {
     /// resolver does not know it (getaddrinfo). A plain value, not an optional: GCC 12 flags an
     /// optional here as maybe-uninitialized inside the test kit's variants.
     std::chrono::seconds ttl{-1};
+    /// Per endpoint, its service group (HTTPS records, draft-ietf-happy-happyeyeballs-v3 §4):
+    /// every address of a lower group is tried before any of a higher one, the families
+    /// interleaved within a group. Empty: every endpoint is in group 0.
+    std::vector<std::uint16_t> groups{};
 };
 
 /// Decides which address to try when, what to cancel, when to stop and which error to report.
@@ -120,7 +124,8 @@ class dial_engine {
                 std::optional<address_family> family,
                 std::span<const endpoint> endpoints,
                 error_code error,
-                std::chrono::seconds ttl = std::chrono::seconds(-1));
+                std::chrono::seconds ttl = std::chrono::seconds(-1),
+                std::span<const std::uint16_t> groups = {});
     void step(time_point now);
     void start_due_attempts(time_point now);
     void expire_attempts(time_point now);

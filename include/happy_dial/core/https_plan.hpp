@@ -18,13 +18,25 @@ namespace happy_dial::core {
 /// cannot use an "h3"-only service).
 std::vector<std::string> default_tcp_alpns();
 
+/// Endpoints made from HTTPS records, with the service group of each (lower groups are tried
+/// first; core::resolution_answer::groups).
+struct service_endpoints {
+    std::vector<endpoint> endpoints;    ///< in the order they are tried within their group
+    std::vector<std::uint16_t> groups;  ///< per endpoint, its service group
+};
+
 /// The HTTPS records of one dial, and the endpoints they make.
 ///
 /// A record is usable when it is a ServiceMode record (priority > 0), every key its "mandatory"
 /// list names is one this plan knows (RFC 9460 §8: keys 1-6), and its ALPN set
 /// (service_record::alpn_set) shares an id with the caller's (v3 draft §4: others are
-/// skipped). Usable records are tried in SvcPriority order, ties in an order shuffled by the
-/// seed (RFC 9460 §2.4.1: "SHOULD be selected randomly").
+/// skipped). Usable records are grouped (v3 draft §4, "Grouping and Sorting") first by
+/// application protocol, the caller's most preferred id the record offers (the caller's ids are
+/// in preference order), then by SvcPriority; the records of one group are in an order
+/// shuffled by the seed (RFC 9460 §2.4.1: "SHOULD be selected randomly"). Addresses without a
+/// usable service form the last group. The client here speaks TCP only and does no ECH, so the
+/// v3 draft's grouping by security (ECH) has nothing to tell apart: "ech" goes to the handshake
+/// stage as it came (dial_core, handshake_stage::prepare).
 ///
 /// A record whose target is "." or the origin's host serves the origin's own A/AAAA addresses;
 /// another target is reached through the record's hints only (its A/AAAA are not looked up).
@@ -43,6 +55,20 @@ class https_plan {
     bool answered() const noexcept { return answered_; }
     /// The usable records, in the order they are tried.
     const std::vector<service_record>& usable() const noexcept { return usable_; }
+    /// The service group of usable()[i]: equal for records with the same application protocol
+    /// rank and SvcPriority, increasing in usable() order.
+    std::uint16_t group_of(std::size_t i) const noexcept { return groups_[i]; }
+    /// The group of addresses without a usable service: after every service's.
+    std::uint16_t no_service_group() const noexcept {
+        return groups_.empty() ? std::uint16_t{0} : static_cast<std::uint16_t>(groups_.back() + 1);
+    }
+    /// The usable record an endpoint made by endpoints() or endpoints_of() belongs to: the
+    /// first, in usable() order, on the endpoint's port that serves the origin or lists the
+    /// address as a hint. Null for an endpoint without a service.
+    const service_record* record_for(const endpoint& ep) const noexcept;
+    /// Of `r`'s ALPN set, the ids the caller speaks, in the record's order (all of them
+    /// when the caller named none).
+    std::vector<std::string> shared_alpns(const service_record& r) const;
 
     /// The endpoints of family `f` when the records arrive, in the order they are tried: per
     /// usable record, in record order and with the record's port (RFC 9460 §7.2), the origin's
@@ -50,12 +76,12 @@ class https_plan {
     /// (RFC 9460 §7.3: provisional until that answer comes); the hints of records for other
     /// targets; last, when no usable record serves the origin, the origin's addresses with the
     /// dial's port (endpoints without a service).
-    std::vector<endpoint> endpoints(address_family f, const std::vector<endpoint>* origin) const;
+    service_endpoints endpoints(address_family f, const std::vector<endpoint>* origin) const;
 
     /// The endpoints of the origin's addresses in an A or AAAA answer that comes after the
     /// records: each address once per usable record that serves the origin, in record order,
     /// with that record's port; without such a record, each address with the dial's port.
-    std::vector<endpoint> endpoints_of(std::span<const endpoint> addresses) const;
+    service_endpoints endpoints_of(std::span<const endpoint> addresses) const;
 
     /// Of the origin records' hints of family `f`, those the origin's answer `addresses` does
     /// not hold: provisional until the answer came, they are withdrawn now (v3 draft §4).
@@ -67,6 +93,7 @@ class https_plan {
 
   private:
     bool usable(const service_record& r) const;
+    std::size_t alpn_rank(const service_record& r) const;
 
     std::string origin_;
     std::uint16_t port_;
@@ -74,6 +101,7 @@ class https_plan {
     std::uint64_t seed_;
     bool answered_ = false;
     std::vector<service_record> usable_;
+    std::vector<std::uint16_t> groups_;  // per usable_ record
 };
 
 /// v3 draft §4: once one address answer is in, the dial waits at most the Resolution Delay

@@ -156,6 +156,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void observe_end(const dial_report& report);
     boost::system::error_code add_proxy_stage(dial_request& request);
     void start_stage(core::attempt_id id);
+    void prepare_stage(handshake_stage& stage, core::attempt_id id);
     void run_stage(core::attempt_id id, std::size_t index);
     void release_stages(core::attempt_id id) noexcept;
     bool in_stage(core::attempt_id id) const noexcept {
