@@ -276,7 +276,7 @@ void dial_core::start_nat64_discovery() {
                              core::address_family::ipv6,
                              asio::ip::resolver_base::numeric_service,
                              io_executor_},
-                true);
+                lookup_purpose::nat64_discovery);
 }
 
 void dial_core::on_nat64_answer(self_ptr self, core::resolution_answer answer) {
@@ -429,10 +429,69 @@ void dial_core::use_https_records(core::time_point now) {
         offer_answer(std::move(*it));
         held.erase(it);
     }
+    start_target_lookups();
     for (auto& a : held) {  // a second answer of a family (a merged late one)
         shape_for_https(a);
         offer_answer(std::move(a));
     }
+}
+
+// RFC 9460 §3: a service for another name is reached at that name's addresses. Its hints
+// stand in until they come (v3 draft §4); the engine waits for each lookup before it gives up
+// for lack of addresses.
+void dial_core::start_target_lookups() {
+    for (const auto& name : https_->other_targets()) {
+        for (const auto f : {core::address_family::ipv6, core::address_family::ipv4}) {
+            if ((options_.family == family_preference::ipv4_only &&
+                 f == core::address_family::ipv6) ||
+                (options_.family == family_preference::ipv6_only &&
+                 f == core::address_family::ipv4)) {
+                continue;
+            }
+            engine_.expect_source();
+            // Any valid port: the records give the ports.
+            send_lookup(
+                lookup_query{name,
+                             "9",
+                             f,
+                             options_.resolver_flags | asio::ip::resolver_base::numeric_service,
+                             io_executor_},
+                lookup_purpose::service_target);
+        }
+    }
+}
+
+void dial_core::on_target_answer(self_ptr self,
+                                 const std::string& name,
+                                 core::resolution_answer answer) {
+    lock_type lock(mutex_);
+    {
+        running_guard running(this);
+        note_answer();
+        if (!done_) {
+            const auto now = core::clock::now();
+            if (answer.family) {
+                const auto unconfirmed =
+                    https_->unconfirmed_target_hints(name, *answer.family, answer.endpoints);
+                if (!unconfirmed.empty()) {
+                    engine_.withdraw(now, unconfirmed);
+                }
+            }
+            auto planned = https_->add_target_addresses(name, answer.endpoints);
+            if (!planned.endpoints.empty()) {
+                core::resolution_answer addresses;  // no family: the origin's queries decide
+                addresses.endpoints = std::move(planned.endpoints);
+                addresses.groups = std::move(planned.groups);
+                if (nat64_prefixes_ && ipv4_unroutable(addresses)) {
+                    synthesize_into(addresses);
+                }
+                engine_.on_answer(now, std::move(addresses));
+            }
+            engine_.settle_source(now);
+            run_actions();
+        }
+    }
+    leave(std::move(self), lock, true);
 }
 
 // The hold gave up on the records: the held answers go on as they came.
@@ -723,21 +782,26 @@ void dial_core::execute(const core::start_lookup& a) {
             o.lookup_sent(dial_event{dial_id(this), core::clock::now() - started_at_}, a.family);
         });
     }
-    send_lookup(lookup_query{target_.host, target_.service, a.family, flags, io_executor_}, false);
+    send_lookup(lookup_query{target_.host, target_.service, a.family, flags, io_executor_});
 }
 
 // Sends one lookup through the transport; its answer comes back to on_answer (or
 // on_nat64_answer) on the I/O executor.
-void dial_core::send_lookup(lookup_query query, bool nat64_discovery) {
+void dial_core::send_lookup(lookup_query query, lookup_purpose purpose) {
     auto ticket = std::make_shared<lookup_ticket>();
     ticket->gate =
         asio::use_service<lookup_gate>(asio::query(io_executor_, asio::execution::context))
             .shared();
     ticket->target = this;
     ticket->executor = io_executor_;
-    ticket->nat64_discovery = nat64_discovery;
+    ticket->purpose = purpose;
+    if (purpose == lookup_purpose::service_target) {
+        ticket->name = query.host;
+    }
     tickets_.push_back(ticket);
-    if (!keepalive_) {
+    if (answers_ + 1 == tickets_.size()) {
+        // The first lookup, or one sent after every earlier one answered (NAT64 discovery, a
+        // service's target name): the keep-alive wait was cancelled, so it waits again.
         keep_alive_during_lookups();
     }
     if (!options_.transport) {  // the real network: which resolver, once per dial
@@ -759,7 +823,9 @@ void dial_core::send_lookup(lookup_query query, bool nat64_discovery) {
 // timer keeps the dial (and the io_context's work count) alive until the answers are in or
 // the dial ends.
 void dial_core::keep_alive_during_lookups() {
-    keepalive_.emplace(io_executor_);
+    if (!keepalive_) {
+        keepalive_.emplace(io_executor_);
+    }
     keepalive_->expires_at(asio::steady_timer::time_point::max());
     ++outstanding_;
     keepalive_->async_wait(timer_completion{shared_from_this(), 0, timer_kind::keepalive});

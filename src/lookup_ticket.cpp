@@ -22,12 +22,19 @@ void lookup_ticket::answer(const std::shared_ptr<lookup_ticket>& ticket,
         asio::post(executor,
                    [dial = std::move(dial),
                     result = std::move(result),
-                    nat64 = ticket->nat64_discovery]() mutable {
+                    purpose = ticket->purpose,
+                    name = std::move(ticket->name)]() mutable {
                        auto* d = dial.get();
-                       if (nat64) {
-                           d->on_nat64_answer(std::move(dial), std::move(result));
-                       } else {
-                           d->on_answer(std::move(dial), std::move(result));
+                       switch (purpose) {
+                           case lookup_purpose::nat64_discovery:
+                               d->on_nat64_answer(std::move(dial), std::move(result));
+                               break;
+                           case lookup_purpose::service_target:
+                               d->on_target_answer(std::move(dial), name, std::move(result));
+                               break;
+                           default:
+                               d->on_answer(std::move(dial), std::move(result));
+                               break;
                        }
                    });
     }

@@ -219,6 +219,15 @@ void dial_engine::on_answer(time_point now, resolution_answer answer) {
     step(now);
 }
 
+void dial_engine::settle_source(time_point now) {
+    if (pending_sources_ > 0) {
+        --pending_sources_;
+    }
+    if (started_ && !finished_) {
+        step(now);  // the last source settled with nothing left to try: the dial ends
+    }
+}
+
 void dial_engine::withdraw(time_point now, std::span<const endpoint> endpoints) {
     if (!started_ || finished_) {
         return;
@@ -580,6 +589,9 @@ bool dial_engine::other_family_allowed(time_point now) const noexcept {
 }
 
 bool dial_engine::resolution_complete() const noexcept {
+    if (pending_sources_ > 0) {
+        return false;
+    }
     for (int f = 0; f < 2; ++f) {
         if (expected_[f] && !answered_[f]) {
             return false;

@@ -87,20 +87,25 @@ void https_plan::set_records(std::span<const service_record> records) {
 }
 
 const service_record* https_plan::record_for(const endpoint& ep) const noexcept {
+    const auto& a = ep.address();
     for (const auto& r : usable_) {
-        if (r.port.value_or(port_) != ep.port()) {
+        if (r.port.value_or(port_) != ep.port() || serves_origin(r)) {
             continue;
         }
-        if (serves_origin(r)) {
+        const bool hinted =
+            a.is_v6()
+                ? std::find(r.ipv6hint.begin(), r.ipv6hint.end(), a.to_v6()) != r.ipv6hint.end()
+                : std::find(r.ipv4hint.begin(), r.ipv4hint.end(), a.to_v4()) != r.ipv4hint.end();
+        const bool looked_up =
+            std::any_of(target_addresses_.begin(), target_addresses_.end(), [&](const auto& known) {
+                return known.first == r.target && known.second == a;
+            });
+        if (hinted || looked_up) {
             return &r;
         }
-        const bool hinted =
-            ep.address().is_v6()
-                ? std::find(r.ipv6hint.begin(), r.ipv6hint.end(), ep.address().to_v6()) !=
-                      r.ipv6hint.end()
-                : std::find(r.ipv4hint.begin(), r.ipv4hint.end(), ep.address().to_v4()) !=
-                      r.ipv4hint.end();
-        if (hinted) {
+    }
+    for (const auto& r : usable_) {
+        if (r.port.value_or(port_) == ep.port() && serves_origin(r)) {
             return &r;
         }
     }
@@ -192,6 +197,20 @@ service_endpoints https_plan::endpoints(address_family f,
     return out;
 }
 
+namespace {
+namespace https_plan_detail {
+
+void erase_answered(std::vector<endpoint>& hints, std::span<const endpoint> addresses) {
+    std::erase_if(hints, [&](const endpoint& hint) {
+        return std::any_of(addresses.begin(), addresses.end(), [&](const endpoint& a) {
+            return a.address() == hint.address();
+        });
+    });
+}
+
+}  // namespace https_plan_detail
+}  // namespace
+
 std::vector<endpoint> https_plan::unconfirmed_hints(address_family f,
                                                     std::span<const endpoint> addresses) const {
     std::vector<endpoint> origin_hints;
@@ -200,12 +219,49 @@ std::vector<endpoint> https_plan::unconfirmed_hints(address_family f,
             https_plan_detail::append_hints(origin_hints, r, f, r.port.value_or(port_));
         }
     }
-    std::erase_if(origin_hints, [&](const endpoint& hint) {
-        return std::any_of(addresses.begin(), addresses.end(), [&](const endpoint& a) {
-            return a.address() == hint.address();
-        });
-    });
+    https_plan_detail::erase_answered(origin_hints, addresses);
     return origin_hints;
+}
+
+std::vector<std::string> https_plan::other_targets() const {
+    std::vector<std::string> names;
+    for (const auto& r : usable_) {
+        if (!serves_origin(r) && names.size() < max_target_lookups &&
+            std::find(names.begin(), names.end(), r.target) == names.end()) {
+            names.push_back(r.target);
+        }
+    }
+    return names;
+}
+
+service_endpoints https_plan::add_target_addresses(std::string_view target,
+                                                   std::span<const endpoint> addresses) {
+    for (const auto& a : addresses) {
+        target_addresses_.emplace_back(std::string(target), a.address());
+    }
+    service_endpoints out;
+    for (std::size_t i = 0; i < usable_.size(); ++i) {
+        if (usable_[i].target != target || serves_origin(usable_[i])) {
+            continue;
+        }
+        for (const auto& a : addresses) {
+            out.endpoints.emplace_back(a.address(), usable_[i].port.value_or(port_));
+        }
+        https_plan_detail::append_group(out, groups_[i]);
+    }
+    return out;
+}
+
+std::vector<endpoint> https_plan::unconfirmed_target_hints(
+    std::string_view target, address_family f, std::span<const endpoint> addresses) const {
+    std::vector<endpoint> hints;
+    for (const auto& r : usable_) {
+        if (r.target == target && !serves_origin(r)) {
+            https_plan_detail::append_hints(hints, r, f, r.port.value_or(port_));
+        }
+    }
+    https_plan_detail::erase_answered(hints, addresses);
+    return hints;
 }
 
 }  // namespace happy_dial::core

@@ -320,3 +320,18 @@ TEST_CASE("https records: the stage is told the service's ALPN ids and its ech b
     CHECK(seen.alpns == std::vector<std::string>{"h2", "http/1.1"});
     CHECK(seen.ech == r.ech);
 }
+
+TEST_CASE("https records: a service for another name is reached at that name's addresses",
+          "[netns][https]") {
+    auto& b = bench::get();
+    b.configure({black_holed("2001:db8::22"), healthy("2001:db8::21")});
+    b.dns().set("far.hd.test", {}, {});  // the origin: NODATA
+    b.dns().set("svc.far.hd.test", {{asio::ip::make_address("2001:db8::21")}, 100ms}, {});
+    // Its hint (::22, black-holed) stands in until the target's AAAA answer replaces it.
+    https_records("far.hd.test", {service(1, "svc.far.hd.test", {"2001:db8::22"})});
+    const auto r = dial_on_bench("far.hd.test", with_https_records(), 5000ms);
+    REQUIRE_WINNER(r, "2001:db8::21");
+    CHECK(r.syns_to("2001:db8::22") >= 1);  // the hint, tried at once
+    CHECK_WINDOW(r.first_syn_ms("2001:db8::21"), 100, cad + slack);
+    CHECK(r.dns_queries_of(dns_server::type_aaaa) >= 2);  // the origin's and the target's
+}

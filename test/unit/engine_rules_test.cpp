@@ -1182,3 +1182,32 @@ TEST_CASE("v3 draft §4: every address of a service group is tried before the ne
     plain.on_answer(t(0), odd);
     CHECK(drain(plain).front() == action{start_attempt{0, v6_2}});
 }
+
+TEST_CASE("v3 draft §4: the dial waits for an expected source before it gives up",
+          "[engine][https]") {
+    dial_engine e{{}};
+    e.start(t(0), both);
+    e.expect_source();  // an HTTPS service's target name is being looked up
+    e.on_answer(t(0), aaaa({}));
+    e.on_answer(t(0), a({}));
+    CHECK(drain(e).empty());  // NODATA for the origin, but the target's answer is due
+    e.on_answer(t(30), resolution_answer{std::nullopt, {v6_2}, {}});
+    CHECK(drain(e) == seq{start_attempt{0, v6_2}});
+    e.settle_source(t(30));
+    drain(e);
+    e.on_attempt_result(t(40), 0, boost::asio::error::connection_refused);
+    const auto ended = drain(e);
+    REQUIRE_FALSE(ended.empty());
+    CHECK(std::holds_alternative<dial_done>(ended.back()));
+    // A source that settles with nothing ends the dial at once.
+    dial_engine empty{{}};
+    empty.start(t(0), both);
+    empty.expect_source();
+    empty.on_answer(t(0), aaaa({}));
+    empty.on_answer(t(0), a({}));
+    CHECK(drain(empty).empty());
+    empty.settle_source(t(5));
+    const auto done = drain(empty);
+    REQUIRE_FALSE(done.empty());
+    CHECK(std::holds_alternative<dial_done>(done.back()));
+}

@@ -86,6 +86,15 @@ class dial_engine {
     /// A resolution answer arrived (§3); later answers for a family are merged (§6).
     void on_answer(time_point now, resolution_answer answer);
 
+    /// Addresses from one more source are due, beyond the expected A and AAAA answers (an HTTPS
+    /// service's target name being looked up, RFC 9460 §3 and v3 draft §4): until it is
+    /// settled the dial does not give up for lack of addresses. Its addresses come through
+    /// on_answer as answers without a family.
+    void expect_source() noexcept { ++pending_sources_; }
+    /// A source announced by expect_source() is settled (its addresses, if any, were given to
+    /// on_answer already).
+    void settle_source(time_point now);
+
     /// Withdraws provisional addresses not attempted yet (an HTTPS record's hints that the
     /// A/AAAA answer did not hold, draft-ietf-happy-happyeyeballs-v3 §4): they are skipped when
     /// their turn comes and the trace names them withdrawn. Attempted ones are not affected.
@@ -165,6 +174,7 @@ class dial_engine {
     // Resolution (§3): which queries are awaited and which answered.
     bool expected_[2] = {false, false};
     bool answered_[2] = {false, false};
+    unsigned pending_sources_ = 0;  // expect_source() minus settle_source()
     error_code answer_error_[2];
     std::optional<time_point> resolution_delay_until_;
 

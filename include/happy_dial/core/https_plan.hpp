@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace happy_dial::core {
@@ -39,7 +40,8 @@ struct service_endpoints {
 /// stage as it came (dial_core, handshake_stage::prepare).
 ///
 /// A record whose target is "." or the origin's host serves the origin's own A/AAAA addresses;
-/// another target is reached through the record's hints only (its A/AAAA are not looked up).
+/// another target's addresses are its hints until that name's own A/AAAA answers come
+/// (RFC 9460 §3: the client resolves the TargetName).
 class https_plan {
   public:
     /// `origin`: the dial's host (lower case); `port`: the dial's port; `alpns`: the ids the
@@ -62,9 +64,10 @@ class https_plan {
     std::uint16_t no_service_group() const noexcept {
         return groups_.empty() ? std::uint16_t{0} : static_cast<std::uint16_t>(groups_.back() + 1);
     }
-    /// The usable record an endpoint made by endpoints() or endpoints_of() belongs to: the
-    /// first, in usable() order, on the endpoint's port that serves the origin or lists the
-    /// address as a hint. Null for an endpoint without a service.
+    /// The usable record an endpoint made here belongs to: the first, in usable() order, on the
+    /// endpoint's port for another target that lists the address as a hint or among the
+    /// target's addresses (add_target_addresses); else the first on that port that serves the
+    /// origin. Null for an endpoint without a service.
     const service_record* record_for(const endpoint& ep) const noexcept;
     /// Of `r`'s ALPN set, the ids the caller speaks, in the record's order (all of them
     /// when the caller named none).
@@ -88,6 +91,22 @@ class https_plan {
     std::vector<endpoint> unconfirmed_hints(address_family f,
                                             std::span<const endpoint> addresses) const;
 
+    /// The target names other than the origin's whose A/AAAA the dial looks up, in usable()
+    /// order, each once, at most max_target_lookups of them.
+    std::vector<std::string> other_targets() const;
+
+    /// Takes `target`'s addresses from its A or AAAA answer and returns their endpoints: each
+    /// address once per usable record with that target, in record order, with the record's
+    /// port and group.
+    service_endpoints add_target_addresses(std::string_view target,
+                                           std::span<const endpoint> addresses);
+
+    /// Of the hints of `target`'s records of family `f`, those its answer `addresses` does not
+    /// hold: withdrawn once the answer is in, as for the origin.
+    std::vector<endpoint> unconfirmed_target_hints(std::string_view target,
+                                                   address_family f,
+                                                   std::span<const endpoint> addresses) const;
+
     /// Whether `r` serves the origin's own addresses.
     bool serves_origin(const service_record& r) const noexcept;
 
@@ -102,6 +121,8 @@ class https_plan {
     bool answered_ = false;
     std::vector<service_record> usable_;
     std::vector<std::uint16_t> groups_;  // per usable_ record
+    // The addresses of other targets' A/AAAA answers, by target name.
+    std::vector<std::pair<std::string, boost::asio::ip::address>> target_addresses_;
 };
 
 /// v3 draft §4: once one address answer is in, the dial waits at most the Resolution Delay
@@ -110,6 +131,10 @@ inline time_point hold_address_answers_until(time_point first_address_answer,
                                              duration resolution_delay) {
     return first_address_answer + resolution_delay;
 }
+
+/// At most this many service target names are looked up per dial (each costs an A and an AAAA
+/// query); services of further targets are reached through their hints.
+constexpr unsigned max_target_lookups = 4;
 
 /// AliasMode chains (RFC 9460 §2.4.2) are followed at most this deep (§3: clients SHOULD bound
 /// them; 8 as for CNAME chains in common resolvers).

@@ -7,6 +7,7 @@
 #include <happy_dial/core/https_plan.hpp>
 #include <happy_dial/core/target.hpp>
 #include <happy_dial/detail/attempt_sockets.hpp>
+#include <happy_dial/detail/lookup_gate.hpp>
 #include <happy_dial/dial_options.hpp>
 #include <happy_dial/dial_report.hpp>
 #include <happy_dial/handshake.hpp>
@@ -88,6 +89,12 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     /// The AAAA answer for ipv4only.arpa (NAT64 prefix discovery) arrived on the I/O executor.
     void on_nat64_answer(std::shared_ptr<dial_core> self, core::resolution_answer answer);
 
+    /// The A or AAAA answer for an HTTPS service's target name `name` arrived on the I/O
+    /// executor.
+    void on_target_answer(std::shared_ptr<dial_core> self,
+                          const std::string& name,
+                          core::resolution_answer answer);
+
     /// Which of the dial's timers a wait was on.
     enum class timer_kind : std::uint8_t {
         attempt,     ///< the engine's wake-up
@@ -129,7 +136,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     void apply_cancel(boost::asio::cancellation_type type);
     void run_actions();
     void execute(const core::start_lookup& a);
-    void send_lookup(lookup_query query, bool nat64_discovery);
+    void send_lookup(lookup_query query, lookup_purpose purpose = lookup_purpose::origin);
     void execute(const core::start_attempt& a);
     void execute(const core::cancel_attempt& a);
     void execute(const core::set_timer& a);
@@ -176,6 +183,7 @@ class dial_core : public std::enable_shared_from_this<dial_core> {
     bool ipv4_unroutable(const core::resolution_answer& answer);
     void synthesize_into(core::resolution_answer& answer);
     void start_nat64_discovery();
+    void start_target_lookups();
     std::optional<std::uint64_t> network_epoch() const;
     std::optional<boost::asio::ip::address_v4> nat64_origin(
         const boost::asio::ip::tcp::endpoint& ep) const;

@@ -7,8 +7,10 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/execution_context.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace happy_dial::detail {
 
@@ -43,6 +45,13 @@ class lookup_gate final : public boost::asio::execution_context::service {
     std::shared_ptr<state> state_;
 };
 
+/// What a lookup of a dial is for.
+enum class lookup_purpose : std::uint8_t {
+    origin,           ///< the dial's host
+    nat64_discovery,  ///< ipv4only.arpa (RFC 7050)
+    service_target,   ///< an HTTPS service's target name (RFC 9460 §3)
+};
+
 /// One outstanding lookup of one dial, shared by the dial and whoever resolves.
 struct lookup_ticket {
     std::shared_ptr<lookup_gate::state> gate;  ///< the dial's context's gate
@@ -53,8 +62,8 @@ struct lookup_ticket {
     boost::asio::any_io_executor executor;  ///< guarded by gate->mutex, as `target`
     /// Emitted by the dial when it gives up on the answer (a resolver that can cancel does).
     boost::asio::cancellation_signal cancel;
-    /// The answer is the NAT64 prefix discovery's (ipv4only.arpa), not one of the target's.
-    bool nat64_discovery = false;
+    lookup_purpose purpose = lookup_purpose::origin;  ///< which of the dial's handlers takes it
+    std::string name;                                 ///< the name looked up (for service_target)
 
     /// Called by a lookup, from any thread: posts the answer to its dial if it still waits.
     static void answer(const std::shared_ptr<lookup_ticket>& ticket,
