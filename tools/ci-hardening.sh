@@ -46,8 +46,15 @@ sanitized_suite() {
   local test_labels="${name}_labels"
   test_labels="${!test_labels}"
   echo "== ci-hardening: $name: build ($dir, HAPPY_DIAL_SANITIZE=$sanitizers)"
-  # -O1 -g1: half the compile time of -O2 -g, line numbers in every report, assertions on.
-  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+  # -g1: line numbers in every report; assertions on. ASan+UBSan at -O0: its build is CI's
+  # longest step, and -O0 compiles the Asio-heavy tests about a third faster than -O1
+  # (op/token_test.cpp 27.5 s against 17.6 s here) while its tests wait on sockets and timers,
+  # not on the CPU. TSan stays at -O1, where its own overhead is smaller.
+  local opt="-O1"
+  if [ "$name" = asan ]; then
+    opt="-O0"
+  fi
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$opt -g1" \
     -DHAPPY_DIAL_SANITIZE="$sanitizers" -DHAPPY_DIAL_BUILD_TOOLS=OFF \
     -DHAPPY_DIAL_BUILD_EXAMPLES=OFF -DHAPPY_DIAL_BUILD_BENCHMARKS=OFF \
     -DHAPPY_DIAL_WERROR="${HAPPY_DIAL_WERROR:-ON}" >/dev/null
