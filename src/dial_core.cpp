@@ -470,7 +470,9 @@ void dial_core::on_target_answer(self_ptr self,
         note_answer();
         if (!done_) {
             const auto now = core::clock::now();
-            if (answer.family) {
+            // A definite answer (addresses, NODATA, NXDOMAIN) replaces the target's hints of
+            // its family; a failed lookup leaves them standing.
+            if (answer.family && (!answer.error || answer.error == asio::error::host_not_found)) {
                 const auto unconfirmed =
                     https_->unconfirmed_target_hints(name, *answer.family, answer.endpoints);
                 if (!unconfirmed.empty()) {
@@ -785,8 +787,8 @@ void dial_core::execute(const core::start_lookup& a) {
     send_lookup(lookup_query{target_.host, target_.service, a.family, flags, io_executor_});
 }
 
-// Sends one lookup through the transport; its answer comes back to on_answer (or
-// on_nat64_answer) on the I/O executor.
+// Sends one lookup through the transport; its answer comes back on the I/O executor to
+// on_answer, on_nat64_answer or on_target_answer, by `purpose`.
 void dial_core::send_lookup(lookup_query query, lookup_purpose purpose) {
     auto ticket = std::make_shared<lookup_ticket>();
     ticket->gate =

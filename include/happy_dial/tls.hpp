@@ -11,6 +11,7 @@
 #include <boost/asio/ssl/stream.hpp>
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,19 @@ using basic_tls_dial_signature = void(boost::system::error_code, basic_tls_strea
 
 namespace detail {
 
+/// ALPN ids in the wire form of the ALPN extension (RFC 7301 §3.1: each id prefixed by its
+/// length); ids that are empty or longer than 255 bytes are left out.
+inline std::vector<unsigned char> alpn_wire(std::span<const std::string> ids) {
+    std::vector<unsigned char> wire;
+    for (const auto& id : ids) {
+        if (!id.empty() && id.size() <= 255) {
+            wire.push_back(static_cast<unsigned char>(id.size()));
+            wire.insert(wire.end(), id.begin(), id.end());
+        }
+    }
+    return wire;
+}
+
 /// The socket under a TLS stream: asio::ssl::stream's next layer, or the socket of a Beast
 /// stream (beast::ssl_stream<beast::basic_stream<...>>).
 template <class Stream>
@@ -48,6 +62,11 @@ auto& lowest_socket(Stream& stream) {
 /// connected socket moves into a stream of its own (`Stream`: asio::ssl::stream over a socket
 /// on `Executor`, or Beast's ssl_stream over a basic_stream); a loser's stream (and its SSL
 /// state) is freed as soon as its attempt is over, the winner's is taken with take().
+///
+/// With HTTPS records (dial_options::https_records), an attempt to a service offers in its
+/// ALPN extension the service's ids that the caller speaks (RFC 9460 §7.1.2), instead of
+/// whatever the context offers; attempts without a service offer the context's. The service's
+/// ECH configuration is not used: OpenSSL 3.0 has no Encrypted Client Hello.
 template <class Executor = boost::asio::any_io_executor, class Stream = basic_tls_stream<Executor>>
 class tls_handshake final : public handshake_stage {
   public:
@@ -60,6 +79,13 @@ class tls_handshake final : public handshake_stage {
                   boost::asio::ssl::context& context,
                   std::string server_name)
         : executor_(executor), context_(&context), server_name_(std::move(server_name)) {}
+
+    void prepare(core::attempt_id id, const attempt_service& service) override {
+        if (alpn_.size() <= id) {
+            alpn_.resize(id + 1);
+        }
+        alpn_[id] = detail::alpn_wire(service.alpns);
+    }
 
     void start(core::attempt_id id,
                boost::asio::ip::tcp::socket& socket,
@@ -77,6 +103,10 @@ class tls_handshake final : public handshake_stage {
                 boost::asio::post(executor_, [done = std::move(done), ec]() mutable { done(ec); });
                 return;
             }
+        }
+        if (id < alpn_.size() && !alpn_[id].empty()) {
+            ::SSL_set_alpn_protos(
+                stream->native_handle(), alpn_[id].data(), static_cast<unsigned>(alpn_[id].size()));
         }
         if (!server_name_.empty()) {
             // SNI (RFC 6066 §3) takes a host name, never an IP literal.
@@ -101,6 +131,9 @@ class tls_handshake final : public handshake_stage {
         if (id < streams_.size()) {
             streams_[id].reset();
         }
+        if (id < alpn_.size()) {
+            alpn_[id] = {};
+        }
     }
 
     std::string_view name() const noexcept override { return "tls"; }
@@ -116,6 +149,7 @@ class tls_handshake final : public handshake_stage {
     boost::asio::ssl::context* context_;
     std::string server_name_;
     std::vector<std::unique_ptr<stream_type>> streams_;  // by attempt id; stable addresses
+    std::vector<std::vector<unsigned char>> alpn_;       // by attempt id; empty: the context's
 };
 
 namespace detail {

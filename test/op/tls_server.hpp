@@ -13,11 +13,14 @@
 #include <chrono>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace happy_dial::test {
 
@@ -101,6 +104,7 @@ class tls_server {
           delay_(hello_delay),
           forget_(forget) {
         certificate.serve_with(context_);
+        ::SSL_CTX_set_alpn_select_cb(context_.native_handle(), &tls_server::note_alpn, this);
         acceptor_.listen();
         accept();
         thread_ = std::thread([this] { io_.run(); });
@@ -122,8 +126,26 @@ class tls_server {
     /// Connections accepted so far (each holds a descriptor of this process until the server
     /// is destroyed).
     int accepted() const { return accepted_.load(); }
+    /// The ALPN extension of each ClientHello that had one, in wire form (RFC 7301 §3.1); the
+    /// server selects none.
+    std::vector<std::string> offered_alpns() const {
+        std::lock_guard<std::mutex> lock(alpn_mutex_);
+        return offered_alpns_;
+    }
 
   private:
+    static int note_alpn(SSL*,
+                         const unsigned char**,
+                         unsigned char*,
+                         const unsigned char* in,
+                         unsigned int in_length,
+                         void* self) {
+        auto* server = static_cast<tls_server*>(self);
+        std::lock_guard<std::mutex> lock(server->alpn_mutex_);
+        server->offered_alpns_.emplace_back(reinterpret_cast<const char*>(in), in_length);
+        return SSL_TLSEXT_ERR_NOACK;
+    }
+
     struct connection {
         connection(tcp::socket s, ssl::context& c)
             : stream(std::move(s), c), timer(stream.get_executor()) {}
@@ -165,6 +187,8 @@ class tls_server {
     bool forget_;
     std::list<connection> connections_;  // stable addresses for the handlers
     std::atomic<int> accepted_{0};
+    mutable std::mutex alpn_mutex_;
+    std::vector<std::string> offered_alpns_;
     std::thread thread_;
 };
 

@@ -330,3 +330,62 @@ TEST_CASE("tls: a Beast ssl_stream filled with the TLS race, and its expiry hono
         CHECK(elapsed < 600ms);
     }
 }
+
+namespace {
+namespace alpn_test {
+
+// Tells the TLS stage that every attempt goes to an HTTPS service offering `alpns`, as a dial
+// with HTTPS records would (dial_core::prepare_stage), and otherwise forwards to it.
+class as_service final : public handshake_stage {
+  public:
+    as_service(std::shared_ptr<tls_handshake<>> tls, std::vector<std::string> alpns)
+        : tls_(std::move(tls)), alpns_(std::move(alpns)) {}
+    void prepare(core::attempt_id id, const attempt_service&) override {
+        attempt_service service;
+        service.priority = 1;
+        service.alpns = alpns_;
+        tls_->prepare(id, service);
+    }
+    void start(core::attempt_id id,
+               tcp::socket& socket,
+               const tcp::endpoint& peer,
+               stage_completion done) override {
+        tls_->start(id, socket, peer, std::move(done));
+    }
+    void cancel(core::attempt_id id) override { tls_->cancel(id); }
+    void release(core::attempt_id id) noexcept override { tls_->release(id); }
+
+  private:
+    std::shared_ptr<tls_handshake<>> tls_;
+    std::vector<std::string> alpns_;
+};
+
+}  // namespace alpn_test
+}  // namespace
+
+TEST_CASE("tls: an attempt to an HTTPS service offers the service's ALPN ids", "[op][tls]") {
+    tls_server v4(loopback_v4, trusted_certificate());
+    asio::io_context ctx;
+    auto client = trusting_client();
+    const unsigned char context_alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    REQUIRE(::SSL_CTX_set_alpn_protos(client.native_handle(), context_alpn, 9) == 0);
+    const std::vector targets{v4.endpoint()};
+    // RFC 9460 §7.1.2: the service's ids the caller speaks, not the context's list.
+    dial_options to_service;
+    auto tls = std::make_shared<tls_handshake<>>(ctx.get_executor(), client, "localhost");
+    to_service.handshake =
+        std::make_shared<alpn_test::as_service>(tls, std::vector<std::string>{"h2", "http/1.1"});
+    boost::system::error_code first;
+    async_dial(
+        ctx, targets, to_service, [&](boost::system::error_code ec, tcp::socket) { first = ec; });
+    ctx.run();
+    CHECK_FALSE(first);
+    // An attempt without a service (prepare gets an empty one) offers the context's list.
+    ctx.restart();
+    auto plain = dial_tls(ctx, client, targets, {});
+    CHECK_FALSE(plain.error);
+    const auto offered = v4.offered_alpns();
+    REQUIRE(offered.size() == 2);
+    CHECK(offered[0] == std::string("\x02h2\x08http/1.1", 12));
+    CHECK(offered[1] == std::string(reinterpret_cast<const char*>(context_alpn), 9));
+}
