@@ -1,11 +1,11 @@
 // libFuzzer target: arbitrary option values and event sequences fed to core::dial_engine through
 // testing::engine_driver, stepped by hand: time jumps, wake-ups on time, early, late or
-// spurious, answers (of a query or family-less, with odd and duplicate addresses, errors),
-// reports on running, ended and unknown attempts, cancellations, second starts. The driver's
-// testing::engine_contract checks the engine's contract on every reply (the rules are listed in
-// include/happy_dial/testing/engine_contract.hpp: dense ids, usable targets never started twice,
-// the 10 ms floor, the cap, cancel_attempt and timers, exactly one dial_done and nothing after
-// it, the deadline, the F.29 error, progress, the trace). This file adds:
+// spurious, answers (of a query or family-less, with odd and duplicate addresses, errors, service
+// groups), reports on running, ended and unknown attempts, cancellations, second starts. The
+// driver's testing::engine_contract checks the engine's contract on every reply (the rules are
+// listed in include/happy_dial/testing/engine_contract.hpp: dense ids, usable targets never started
+// twice, the 10 ms floor, the cap, cancel_attempt and timers, exactly one dial_done and nothing
+// after it, the deadline, the F.29 error, progress, the trace). This file adds:
 //
 //  * validate() accepts exactly the documented ranges and names the bad option's error, and
 //    normalize() clamps the delays;
@@ -176,6 +176,15 @@ class harness {
                 }
                 if (in_.ConsumeIntegralInRange<int>(0, 4) == 0) {
                     a.error = fuzz_error(in_);
+                }
+                if (in_.ConsumeIntegralInRange<int>(0, 3) == 0) {
+                    // Service groups (HTTPS records), sometimes of the wrong length (ignored).
+                    a.groups.resize(in_.ConsumeBool()
+                                        ? a.endpoints.size()
+                                        : in_.ConsumeIntegralInRange<std::size_t>(0, 6));
+                    for (auto& g : a.groups) {
+                        g = in_.ConsumeIntegralInRange<std::uint16_t>(0, 3);
+                    }
                 }
                 feed(testing::answer_event{a});
                 break;

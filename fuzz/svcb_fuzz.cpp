@@ -2,14 +2,17 @@
 // HTTPS answer of it, and the bytes themselves, as SVCB RDATA (core::parse_service_record).
 // Checks that nothing crashes or reads out of bounds, that an error leaves the output unchanged,
 // and that every RDATA that parses encodes (core::encode_service_record) into an RDATA that
-// parses back to the same fields.
+// parses back to the same fields. The records of each message also go through core::https_plan
+// (check_plan).
 #include <happy_dial/core/dns_message.hpp>
+#include <happy_dial/core/https_plan.hpp>
 #include <happy_dial/core/svcb.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <span>
+#include <string>
 
 namespace {
 
@@ -39,6 +42,24 @@ void check_rdata(std::span<const std::uint8_t> rdata) {
     FUZZ_CHECK(back == r);
 }
 
+// The plan of a record set (issue 16): groups never decrease in try order, and every endpoint
+// made from hints carries a group below the no-service group and maps back to its record.
+void check_plan(const std::string& origin, std::span<const core::service_record> records) {
+    core::https_plan plan(origin, 443, core::default_tcp_alpns(), records.size());
+    plan.set_records(records);
+    for (std::size_t i = 1; i < plan.usable().size(); ++i) {
+        FUZZ_CHECK(plan.group_of(i - 1) <= plan.group_of(i));
+    }
+    for (const auto f : {core::address_family::ipv6, core::address_family::ipv4}) {
+        const auto planned = plan.endpoints(f, nullptr);
+        FUZZ_CHECK(planned.endpoints.size() == planned.groups.size());
+        for (std::size_t i = 0; i < planned.endpoints.size(); ++i) {
+            FUZZ_CHECK(planned.groups[i] < plan.no_service_group());
+            FUZZ_CHECK(plan.record_for(planned.endpoints[i]) != nullptr);
+        }
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
@@ -56,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
         }
         const auto answer = core::service_records_of(message, message.question_name);
         FUZZ_CHECK(answer.records.size() + answer.malformed <= message.answers.size());
+        check_plan(message.question_name, answer.records);
     }
     check_rdata(input);
     return 0;
