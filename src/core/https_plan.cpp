@@ -69,20 +69,25 @@ void https_plan::set_records(std::span<const service_record> records) {
     // v3 draft §4: grouped by application protocol (the caller's preference), then by
     // SvcPriority, lower first; RFC 9460 §2.4.1: equal ones in random order (seeded, so tests
     // and fuzzers can replay it).
+    // Each record's key once (alpn_rank builds its ALPN set), not once per comparison.
+    using key_type = std::pair<std::size_t, std::uint16_t>;
+    std::vector<std::pair<key_type, service_record>> keyed;
+    keyed.reserve(usable_.size());
+    for (auto& r : usable_) {
+        keyed.emplace_back(key_type{alpn_rank(r), r.priority}, std::move(r));
+    }
     std::mt19937_64 random(seed_);
-    std::shuffle(usable_.begin(), usable_.end(), random);
-    const auto key = [this](const service_record& r) {
-        return std::pair{alpn_rank(r), r.priority};
-    };
-    std::stable_sort(usable_.begin(), usable_.end(), [&](const auto& a, const auto& b) {
-        return key(a) < key(b);
-    });
+    std::shuffle(keyed.begin(), keyed.end(), random);
+    std::stable_sort(
+        keyed.begin(), keyed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    usable_.clear();
     std::uint16_t group = 0;
-    for (std::size_t i = 0; i < usable_.size(); ++i) {
-        if (i > 0 && key(usable_[i]) != key(usable_[i - 1])) {
+    for (std::size_t i = 0; i < keyed.size(); ++i) {
+        if (i > 0 && keyed[i].first != keyed[i - 1].first) {
             ++group;
         }
         groups_.push_back(group);
+        usable_.push_back(std::move(keyed[i].second));
     }
 }
 
